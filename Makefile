@@ -1,0 +1,55 @@
+# SayPro Monitor. `make run` builds and starts the server; `make test` runs every test.
+GO        ?= go
+BIN       := bin/saypro-monitor
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
+BRANCH    ?= $(shell git symbolic-ref --short -q HEAD 2>/dev/null || echo unknown)
+BUILDDATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+VPKG      := github.com/prometheus/common/version
+LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
+             -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildDate=$(BUILDDATE) \
+             -X $(VPKG).BuildUser=$(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
+# Packages with concurrency get the race detector in `make test`.
+RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/...
+
+.PHONY: all build run test vet fmt-check unit race e2e fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/saypro-monitor
+
+run: build
+	./$(BIN) server $(ARGS)
+
+test: fmt-check vet unit race e2e
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
+
+# End-to-end tests build the real binary and run it (and Prometheus from
+# Debian's package, when installed) on loopback ports.
+e2e:
+	$(GO) test -count=1 -timeout 20m ./e2e/...
+
+# Short fuzzing runs of every parser of outside input; FUZZTIME=5m for longer.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeWriteRequest -fuzztime $(FUZZTIME) ./internal/ingest
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+
+bench: build
+	bench/ingest/run.sh
+
+clean:
+	rm -rf bin

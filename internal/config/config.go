@@ -1,0 +1,452 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/units"
+	"github.com/prometheus/common/model"
+	promconfig "github.com/prometheus/prometheus/config"
+	"go.yaml.in/yaml/v2"
+)
+
+// Default values. Every field of Config has one, so a missing file is a
+// valid configuration.
+var (
+	// DefaultServer is the default server section.
+	DefaultServer = ServerConfig{
+		Listen:     ":9900",
+		DataDir:    "./data",
+		SelfScrape: true,
+	}
+	// DefaultStorage is the default storage section.
+	DefaultStorage = StorageConfig{
+		Retention:     model.Duration(30 * 24 * time.Hour),
+		RetentionSize: 0,
+	}
+	// DefaultIngest is the default ingest section.
+	DefaultIngest = IngestConfig{
+		MaxBodySize:           32 * units.MiB,
+		MaxDecodedSize:        256 * units.MiB,
+		MaxConcurrentRequests: 64,
+		MaxAheadTime:          model.Duration(10 * time.Minute),
+	}
+	// DefaultQuery is the default query section.
+	DefaultQuery = QueryConfig{
+		Timeout:       model.Duration(2 * time.Minute),
+		MaxSamples:    50_000_000,
+		MaxConcurrent: 20,
+		LookbackDelta: model.Duration(5 * time.Minute),
+	}
+	// DefaultScrapeInterval replaces Prometheus's one-minute default: a
+	// monitoring product is expected to notice things within seconds.
+	DefaultScrapeInterval = model.Duration(15 * time.Second)
+)
+
+// Config is the whole content of saypro-monitor.yml.
+type Config struct {
+	Server  ServerConfig  `yaml:"server"`
+	Storage StorageConfig `yaml:"storage"`
+	Ingest  IngestConfig  `yaml:"ingest"`
+	Query   QueryConfig   `yaml:"query"`
+
+	// The keys below have exactly the meaning they have in prometheus.yml.
+	// They are decoded here so that unknown keys are reported with their
+	// line; the loaded Prometheus view of them is in Prometheus.
+	Global            promconfig.GlobalConfig    `yaml:"global,omitempty"`
+	ScrapeConfigs     []*promconfig.ScrapeConfig `yaml:"scrape_configs,omitempty"`
+	ScrapeConfigFiles []string                   `yaml:"scrape_config_files,omitempty"`
+
+	// Prometheus is the Prometheus configuration built from global,
+	// scrape_configs and scrape_config_files, loaded and validated by
+	// Prometheus's own config package. It is what the scrape manager reads.
+	Prometheus *promconfig.Config `yaml:"-"`
+
+	// File is the path the configuration was read from, empty for defaults.
+	File string `yaml:"-"`
+}
+
+// ServerConfig holds the process-level settings. They take effect at start;
+// a reload that changes them logs that a restart is needed.
+type ServerConfig struct {
+	// Listen is the address of the HTTP server (UI, APIs, ingest).
+	Listen string `yaml:"listen"`
+	// DataDir holds metrics/, the ingest token and later state.
+	DataDir string `yaml:"data_dir"`
+	// SelfScrape adds a scrape job for the server's own /metrics.
+	SelfScrape bool `yaml:"self_scrape"`
+}
+
+// StorageConfig configures the embedded metrics store.
+type StorageConfig struct {
+	// Retention is how long samples are kept.
+	Retention model.Duration `yaml:"retention"`
+	// RetentionSize caps the bytes kept on disk (0: no cap).
+	RetentionSize units.Base2Bytes `yaml:"retention_size"`
+	// OutOfOrderTimeWindow accepts samples this far behind the newest one
+	// of their series (0: only in-order samples).
+	OutOfOrderTimeWindow model.Duration `yaml:"out_of_order_time_window"`
+}
+
+// IngestConfig configures the remote-write receiver.
+type IngestConfig struct {
+	// Tokens are the bearer tokens accepted on /api/v1/write. When empty,
+	// the server generates one and keeps it in the data directory.
+	Tokens []Secret `yaml:"tokens,omitempty"`
+	// MaxBodySize is the largest compressed request body accepted.
+	MaxBodySize units.Base2Bytes `yaml:"max_body_size"`
+	// MaxDecodedSize is the largest uncompressed request accepted.
+	MaxDecodedSize units.Base2Bytes `yaml:"max_decoded_size"`
+	// MaxConcurrentRequests bounds the write requests decoded at once;
+	// more are answered 429 so that senders back off.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
+	// MaxAheadTime rejects samples further in the future than this.
+	MaxAheadTime model.Duration `yaml:"max_ahead_time"`
+}
+
+// QueryConfig configures the PromQL engine.
+type QueryConfig struct {
+	Timeout       model.Duration `yaml:"timeout"`
+	MaxSamples    int            `yaml:"max_samples"`
+	MaxConcurrent int            `yaml:"max_concurrent"`
+	LookbackDelta model.Duration `yaml:"lookback_delta"`
+}
+
+// Secret is a string that is never printed.
+type Secret string
+
+// String implements fmt.Stringer without revealing the secret.
+func (s Secret) String() string { return "<secret>" }
+
+// MarshalYAML hides the secret when a configuration is printed.
+func (s Secret) MarshalYAML() (any, error) {
+	if s == "" {
+		return "", nil
+	}
+	return "<secret>", nil
+}
+
+// Default returns the configuration used when no file is given.
+func Default() *Config {
+	c, err := Parse(nil, "")
+	if err != nil {
+		// The defaults are constants of this package; failing here is a bug.
+		panic(fmt.Sprintf("default configuration is invalid: %v", err))
+	}
+	return c
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = Config{
+		Server:  DefaultServer,
+		Storage: DefaultStorage,
+		Ingest:  DefaultIngest,
+		Query:   DefaultQuery,
+		Global:  promconfig.DefaultGlobalConfig,
+	}
+	type plain Config
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *ServerConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultServer
+	type plain ServerConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *StorageConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultStorage
+	type plain StorageConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *IngestConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultIngest
+	type plain IngestConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *QueryConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultQuery
+	type plain QueryConfig
+	return unmarshal((*plain)(c))
+}
+
+// LoadFile reads, decodes and validates the configuration in filename.
+// Errors name the file and, where the YAML parser knows it, the line.
+func LoadFile(filename string) (*Config, error) {
+	data, err := os.ReadFile(filename)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(data, filename)
+}
+
+// Parse decodes and validates a configuration. filename is used in error
+// messages and to resolve relative paths; it may be empty.
+func Parse(data []byte, filename string) (*Config, error) {
+	var c Config
+	// An empty document never calls UnmarshalYAML; start from defaults.
+	if err := yaml.UnmarshalStrict([]byte("{}"), &c); err != nil {
+		return nil, err
+	}
+	if err := yaml.UnmarshalStrict(data, &c); err != nil {
+		return nil, fileError(filename, data, err)
+	}
+	c.File = filename
+	if err := c.validate(); err != nil {
+		return nil, fileError(filename, data, err)
+	}
+	prom, err := prometheusConfig(data, filename)
+	if err != nil {
+		return nil, fileError(filename, data, err)
+	}
+	c.Prometheus = prom
+	c.Global = prom.GlobalConfig
+	c.ScrapeConfigs = prom.ScrapeConfigs
+	return &c, nil
+}
+
+// fieldError is a validation error tied to a YAML path such as
+// storage.retention, so that its line can be found.
+type fieldError struct {
+	path []string
+	msg  string
+}
+
+func (e *fieldError) Error() string {
+	return strings.Join(e.path, ".") + ": " + e.msg
+}
+
+func errField(msg string, path ...string) error {
+	return &fieldError{path: path, msg: msg}
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Server.Listen == "" {
+		errs = append(errs, errField("must not be empty", "server", "listen"))
+	}
+	if c.Server.DataDir == "" {
+		errs = append(errs, errField("must not be empty", "server", "data_dir"))
+	}
+	if c.Storage.Retention <= 0 {
+		errs = append(errs, errField("must be positive (for example 30d)", "storage", "retention"))
+	}
+	if c.Storage.RetentionSize < 0 {
+		errs = append(errs, errField("must not be negative", "storage", "retention_size"))
+	}
+	if c.Storage.OutOfOrderTimeWindow < 0 {
+		errs = append(errs, errField("must not be negative", "storage", "out_of_order_time_window"))
+	}
+	for i, t := range c.Ingest.Tokens {
+		if len(t) < 16 {
+			errs = append(errs, errField(fmt.Sprintf("token %d is shorter than 16 characters; use a long random string (openssl rand -hex 32)", i+1), "ingest", "tokens"))
+		}
+	}
+	if c.Ingest.MaxBodySize <= 0 {
+		errs = append(errs, errField("must be positive", "ingest", "max_body_size"))
+	}
+	if c.Ingest.MaxDecodedSize < c.Ingest.MaxBodySize {
+		errs = append(errs, errField("must be at least ingest.max_body_size", "ingest", "max_decoded_size"))
+	}
+	if c.Ingest.MaxConcurrentRequests <= 0 {
+		errs = append(errs, errField("must be positive", "ingest", "max_concurrent_requests"))
+	}
+	if c.Ingest.MaxAheadTime < 0 {
+		errs = append(errs, errField("must not be negative", "ingest", "max_ahead_time"))
+	}
+	if c.Query.Timeout <= 0 {
+		errs = append(errs, errField("must be positive", "query", "timeout"))
+	}
+	if c.Query.MaxSamples <= 0 {
+		errs = append(errs, errField("must be positive", "query", "max_samples"))
+	}
+	if c.Query.MaxConcurrent <= 0 {
+		errs = append(errs, errField("must be positive", "query", "max_concurrent"))
+	}
+	if c.Query.LookbackDelta <= 0 {
+		errs = append(errs, errField("must be positive", "query", "lookback_delta"))
+	}
+	return errors.Join(errs...)
+}
+
+// prometheusKeys are the top-level keys handed to Prometheus's config package.
+var prometheusKeys = map[string]bool{"global": true, "scrape_configs": true, "scrape_config_files": true}
+
+// prometheusConfig extracts the Prometheus keys of the document and loads
+// them with Prometheus's own loader, which validates every scrape config
+// and applies the global defaults to them.
+func prometheusConfig(data []byte, filename string) (*promconfig.Config, error) {
+	var doc yaml.MapSlice
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var sub yaml.MapSlice
+	hasGlobal := false
+	for _, item := range doc {
+		key, _ := item.Key.(string)
+		if !prometheusKeys[key] {
+			continue
+		}
+		if key == "global" {
+			hasGlobal = true
+			item.Value = withDefaultScrapeInterval(item.Value)
+		}
+		sub = append(sub, item)
+	}
+	if !hasGlobal {
+		sub = append(yaml.MapSlice{{Key: "global", Value: withDefaultScrapeInterval(nil)}}, sub...)
+	}
+	out, err := yaml.Marshal(sub)
+	if err != nil {
+		return nil, err
+	}
+	// Prometheus's loader only logs (at warning level) about empty
+	// environment variables in external labels.
+	prom, err := promconfig.Load(string(out), slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	if filename != "" {
+		prom.SetDirectory(filepath.Dir(filename))
+	}
+	if _, err := prom.GetScrapeConfigs(); err != nil {
+		return nil, err
+	}
+	return prom, nil
+}
+
+// withDefaultScrapeInterval adds scrape_interval to a global block that
+// has none, so that our default wins over Prometheus's.
+func withDefaultScrapeInterval(v any) any {
+	m, ok := v.(yaml.MapSlice)
+	if !ok {
+		m = nil
+	}
+	for _, item := range m {
+		if item.Key == "scrape_interval" {
+			return m
+		}
+	}
+	return append(yaml.MapSlice{{Key: "scrape_interval", Value: DefaultScrapeInterval.String()}}, m...)
+}
+
+var yamlLine = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
+
+// fileError rewrites decoding and validation errors as "file:line: message"
+// lines, one per problem.
+func fileError(filename string, data []byte, err error) error {
+	name := filename
+	if name == "" {
+		name = "<config>"
+	}
+	var lines []string
+	var add func(error)
+	add = func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				add(e)
+			}
+			return
+		}
+		var te *yaml.TypeError
+		var fe *fieldError
+		switch {
+		case errors.As(err, &te):
+			for _, e := range te.Errors {
+				if m := yamlLine.FindStringSubmatch(e); m != nil {
+					lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
+				} else {
+					lines = append(lines, name+": "+e)
+				}
+			}
+		case errors.As(err, &fe):
+			if line := lineOf(data, fe.path); line > 0 {
+				lines = append(lines, fmt.Sprintf("%s:%d: %s", name, line, fe.Error()))
+			} else {
+				lines = append(lines, name+": "+fe.Error())
+			}
+		default:
+			msg := err.Error()
+			if m := yamlLine.FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); m != nil {
+				lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
+			} else {
+				lines = append(lines, name+": "+msg)
+			}
+		}
+	}
+	add(err)
+	return &Error{Lines: lines, err: err}
+}
+
+// Error is a configuration error; Lines has one "file:line: message" entry
+// per problem found.
+type Error struct {
+	Lines []string
+	err   error
+}
+
+func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.err }
+
+// lineOf returns the 1-based line of the key at path in a YAML document, or
+// 0 when the key is not in the document (its value is then a default). It
+// understands block mappings, which is what configuration files use.
+func lineOf(data []byte, path []string) int {
+	type level struct{ indent, child int }
+	var stack []level // matched keys of path, outermost first
+	for i, raw := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimLeft(raw, " ")
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		indent := len(raw) - len(trimmed)
+		for len(stack) > 0 && indent <= stack[len(stack)-1].indent {
+			stack = stack[:len(stack)-1]
+		}
+		want := 0
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.child < 0 {
+				top.child = indent
+			}
+			want = top.child
+		}
+		if indent != want || !strings.HasPrefix(trimmed, path[len(stack)]+":") {
+			continue
+		}
+		if len(stack)+1 == len(path) {
+			return i + 1
+		}
+		stack = append(stack, level{indent: indent, child: -1})
+	}
+	return 0
+}
+
+// ParseDuration parses a Prometheus-style duration such as 30d or 1h30m.
+func ParseDuration(s string) (model.Duration, error) {
+	return model.ParseDuration(s)
+}
+
+// ParseSize parses a size such as 512MB or 10GiB; a bare number is bytes.
+func ParseSize(s string) (units.Base2Bytes, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return units.Base2Bytes(n), nil
+	}
+	return units.ParseBase2Bytes(s)
+}

@@ -1,0 +1,453 @@
+// Package server wires the components of saypro-monitor server together and
+// runs them: the metrics store, the scrape and discovery managers, the
+// remote-write receiver, the query API and the HTTP server. It is the only
+// package that knows all of them.
+//
+// Lifecycle: Run opens the listener first (so /-/healthy answers during a
+// long write-ahead-log replay), opens the store, starts every component in
+// one run group, and marks the server ready. SIGHUP and POST /-/reload
+// re-read the configuration; an invalid one is reported and the previous
+// one stays in force. Cancelling Run's context (SIGTERM in the command)
+// stops scraping, drains HTTP requests, and closes the store, which syncs
+// its write-ahead log.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/common/version"
+	promconfig "github.com/prometheus/prometheus/config"
+	v1 "github.com/prometheus/prometheus/web/api/v1"
+
+	"github.com/saypro/monitor/internal/config"
+	"github.com/saypro/monitor/internal/ingest"
+	"github.com/saypro/monitor/internal/metrics"
+	"github.com/saypro/monitor/internal/query"
+	"github.com/saypro/monitor/internal/web"
+)
+
+// Options configure Run. Logger is required.
+type Options struct {
+	// ConfigFile is the path of saypro-monitor.yml; empty runs on defaults.
+	ConfigFile string
+	// Override applies command-line flags and SAYPRO_* environment
+	// variables on top of every configuration loaded, at start and on
+	// reload, so that they keep precedence over the file.
+	Override func(*config.Config) error
+	Logger   *slog.Logger
+	// Listening, when set, receives the bound address once the listener
+	// is open (tests listen on port 0).
+	Listening func(net.Addr)
+}
+
+// Load reads the configuration named by o (or the defaults) and applies
+// the overrides.
+func (o Options) Load() (*config.Config, error) {
+	var (
+		cfg *config.Config
+		err error
+	)
+	if o.ConfigFile == "" {
+		cfg = config.Default()
+	} else if cfg, err = config.LoadFile(o.ConfigFile); err != nil {
+		return nil, err
+	}
+	if o.Override != nil {
+		if err := o.Override(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return cfg, nil
+}
+
+// server holds the running components.
+type server struct {
+	opts    Options
+	logger  *slog.Logger
+	started time.Time
+
+	mu        sync.RWMutex
+	cfg       *config.Config
+	lastLoad  time.Time
+	lastOK    bool
+	reloadReq chan chan error
+
+	store   *metrics.Store
+	scrape  *scraping
+	ingest  *ingest.RemoteWrite
+	reloads reloadMetrics
+}
+
+type reloadMetrics struct {
+	success   prometheus.Gauge
+	timestamp prometheus.Gauge
+}
+
+// Run starts the server and blocks until ctx is cancelled or a component
+// fails. It returns nil after a clean shutdown.
+func Run(ctx context.Context, o Options) error {
+	if o.Logger == nil {
+		return errors.New("server: Logger is required")
+	}
+	cfg, err := o.Load()
+	if err != nil {
+		return err
+	}
+	logger := o.Logger
+	s := &server{opts: o, logger: logger, started: time.Now(), cfg: cfg, lastLoad: time.Now(), lastOK: true, reloadReq: make(chan chan error)}
+	if o.ConfigFile == "" {
+		logger.Info("no configuration file given, running on built-in defaults")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		versioncollector.NewCollector("saypro_monitor"),
+	)
+	s.reloads = reloadMetrics{
+		success: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Name: "saypro_config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful.",
+		}),
+		timestamp: promauto.With(reg).NewGauge(prometheus.GaugeOpts{
+			Name: "saypro_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+	s.reloads.success.Set(1)
+	s.reloads.timestamp.SetToCurrentTime()
+
+	// Listen first: a port in use is the most common start-up error, and
+	// /-/healthy should answer while the store replays its log.
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w (is another server running? set --listen or SAYPRO_LISTEN)", cfg.Server.Listen, err)
+	}
+	if o.Listening != nil {
+		o.Listening(ln.Addr())
+	}
+	logger.Info("listening", "address", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
+
+	h, err := s.build(reg, ln.Addr())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.store.Close()
+
+	srv := web.NewServer(cfg.Server.Listen, h, logger.With("component", "http"))
+
+	var g run.Group
+	{
+		g.Add(func() error {
+			<-ctx.Done()
+			logger.Info("shutting down")
+			return nil
+		}, func(error) {})
+	}
+	{
+		g.Add(func() error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http server: %w", err)
+			}
+			return nil
+		}, func(error) {
+			h.SetReady(false)
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdownCtx); err != nil {
+				logger.Warn("http requests still running at shutdown were cut", "err", err)
+			}
+		})
+	}
+	s.scrape.addTo(&g)
+	{
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		done := make(chan struct{})
+		g.Add(func() error {
+			defer signal.Stop(hup)
+			for {
+				select {
+				case <-hup:
+					if err := s.reload(); err != nil {
+						logger.Error("reload on SIGHUP failed; the previous configuration stays in force", "err", err)
+					}
+				case ch := <-s.reloadReq:
+					ch <- s.reload()
+				case <-done:
+					return nil
+				}
+			}
+		}, func(error) { close(done) })
+	}
+	h.SetReady(true)
+	logger.Info("server is ready", "data_dir", cfg.Server.DataDir)
+	err = g.Run()
+	logger.Info("closing metrics store")
+	return err
+}
+
+// build opens the store and creates every component; it returns the root
+// HTTP handler, not yet ready.
+func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, error) {
+	cfg := s.cfg
+	logger := s.logger
+	dataDir := cfg.Server.DataDir
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w (set --data-dir or SAYPRO_DATA_DIR to a writable place)", err)
+	}
+	tokens, err := ingestTokens(cfg, dataDir, logger)
+	if err != nil {
+		return nil, err
+	}
+
+	start := time.Now()
+	store, err := metrics.Open(metrics.Options{
+		Dir:                  filepath.Join(dataDir, "metrics"),
+		Retention:            time.Duration(cfg.Storage.Retention),
+		RetentionSize:        int64(cfg.Storage.RetentionSize),
+		OutOfOrderTimeWindow: time.Duration(cfg.Storage.OutOfOrderTimeWindow),
+		Logger:               logger.With("component", "tsdb"),
+		Registerer:           reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+	logger.Info("metrics store open", "dir", filepath.Join(dataDir, "metrics"), "took", time.Since(start).Round(time.Millisecond), "retention", cfg.Storage.Retention)
+
+	closeOnErr := func(err error) (*web.Handler, error) {
+		store.Close()
+		return nil, err
+	}
+	s.scrape, err = newScraping(store, reg, logger)
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if err := s.scrape.apply(s.promConfig(cfg, addr)); err != nil {
+		return closeOnErr(fmt.Errorf("applying scrape configuration: %w", err))
+	}
+
+	s.ingest, err = ingest.NewRemoteWrite(ingest.Options{
+		Appendable:     store,
+		Logger:         logger.With("component", "remote-write"),
+		Registerer:     reg,
+		Tokens:         tokens,
+		MaxBodySize:    int64(cfg.Ingest.MaxBodySize),
+		MaxDecodedSize: int64(cfg.Ingest.MaxDecodedSize),
+		MaxConcurrent:  cfg.Ingest.MaxConcurrentRequests,
+		MaxAheadTime:   time.Duration(cfg.Ingest.MaxAheadTime),
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+
+	api, err := query.New(query.Options{
+		Storage:       store,
+		DBDir:         filepath.Join(dataDir, "metrics"),
+		Targets:       s.scrape.manager,
+		Config:        s.currentPromConfig,
+		RuntimeInfo:   s.runtimeInfo,
+		BuildInfo:     buildInfo(),
+		Flags:         s.flags(),
+		ListenAddress: cfg.Server.Listen,
+		Timeout:       time.Duration(cfg.Query.Timeout),
+		MaxSamples:    cfg.Query.MaxSamples,
+		MaxConcurrent: cfg.Query.MaxConcurrent,
+		LookbackDelta: time.Duration(cfg.Query.LookbackDelta),
+		Logger:        logger,
+		Registerer:    reg,
+		Gatherer:      reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	return web.NewHandler(web.Options{
+		API:         api,
+		RemoteWrite: s.ingest,
+		Gatherer:    reg,
+		Reload:      s.requestReload,
+		Logger:      logger.With("component", "web"),
+		Version:     version.Version,
+	})
+}
+
+// requestReload hands a reload to the reload loop and waits for its result.
+func (s *server) requestReload(ctx context.Context) error {
+	ch := make(chan error, 1)
+	select {
+	case s.reloadReq <- ch:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reload re-reads the configuration and applies it to every component in
+// order. The new configuration is loaded and validated in full before any
+// component sees it.
+func (s *server) reload() (err error) {
+	start := time.Now()
+	defer func() {
+		s.mu.Lock()
+		s.lastOK = err == nil
+		if err == nil {
+			s.lastLoad = time.Now()
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.reloads.success.Set(0)
+			return
+		}
+		s.reloads.success.Set(1)
+		s.reloads.timestamp.SetToCurrentTime()
+		s.logger.Info("configuration reloaded", "file", s.opts.ConfigFile, "took", time.Since(start).Round(time.Microsecond))
+	}()
+	cfg, err := s.opts.Load()
+	if err != nil {
+		return err
+	}
+	old := s.current()
+	if cfg.Server != old.Server {
+		s.logger.Warn("server.listen, server.data_dir and server.self_scrape take effect only at start; restart to apply them")
+		cfg.Server = old.Server
+	}
+	tokens, err := ingestTokens(cfg, cfg.Server.DataDir, s.logger)
+	if err != nil {
+		return err
+	}
+	if cfg.Query != old.Query {
+		s.logger.Warn("query limits take effect only at start; restart to apply them")
+	}
+	reloaders := []struct {
+		name string
+		fn   func() error
+	}{
+		{"storage", func() error {
+			return s.store.ApplyConfig(time.Duration(cfg.Storage.Retention), int64(cfg.Storage.RetentionSize), time.Duration(cfg.Storage.OutOfOrderTimeWindow))
+		}},
+		{"ingest", func() error {
+			s.ingest.SetTokens(tokens)
+			s.ingest.SetLimits(int64(cfg.Ingest.MaxBodySize), int64(cfg.Ingest.MaxDecodedSize), time.Duration(cfg.Ingest.MaxAheadTime), 0)
+			return nil
+		}},
+		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg, nil)) }},
+	}
+	var errs []error
+	for _, r := range reloaders {
+		if err := r.fn(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.cfg = cfg
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *server) current() *config.Config {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.cfg
+}
+
+func (s *server) currentPromConfig() promconfig.Config {
+	return *s.current().Prometheus
+}
+
+// promConfig returns the Prometheus configuration to scrape with: the
+// user's, plus the server's own /metrics unless turned off.
+func (s *server) promConfig(cfg *config.Config, addr net.Addr) *promconfig.Config {
+	if addr != nil {
+		s.scrape.selfAddr = selfScrapeTarget(addr)
+	}
+	if cfg.Server.SelfScrape {
+		addSelfScrape(cfg.Prometheus, s.scrape.selfAddr)
+	}
+	return cfg.Prometheus
+}
+
+func (s *server) runtimeInfo() (v1.RuntimeInfo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	hostname, _ := os.Hostname()
+	cwd, _ := os.Getwd()
+	return v1.RuntimeInfo{
+		StartTime:           s.started,
+		CWD:                 cwd,
+		Hostname:            hostname,
+		ServerTime:          time.Now().UTC(),
+		ReloadConfigSuccess: s.lastOK,
+		LastConfigTime:      s.lastLoad,
+		GoroutineCount:      runtime.NumGoroutine(),
+		GOMAXPROCS:          runtime.GOMAXPROCS(0),
+		GOGC:                os.Getenv("GOGC"),
+		GODEBUG:             os.Getenv("GODEBUG"),
+		StorageRetention:    s.cfg.Storage.Retention.String(),
+	}, nil
+}
+
+func (s *server) flags() map[string]string {
+	c := s.cfg
+	return map[string]string{
+		"config.file":                 s.opts.ConfigFile,
+		"web.listen-address":          c.Server.Listen,
+		"storage.tsdb.path":           filepath.Join(c.Server.DataDir, "metrics"),
+		"storage.tsdb.retention":      c.Storage.Retention.String(),
+		"storage.tsdb.retention.size": c.Storage.RetentionSize.String(),
+		"query.timeout":               c.Query.Timeout.String(),
+		"query.max-samples":           fmt.Sprint(c.Query.MaxSamples),
+		"query.max-concurrency":       fmt.Sprint(c.Query.MaxConcurrent),
+		"query.lookback-delta":        c.Query.LookbackDelta.String(),
+	}
+}
+
+func buildInfo() *v1.PrometheusVersion {
+	return &v1.PrometheusVersion{
+		Version:   version.Version,
+		Revision:  version.Revision,
+		Branch:    version.Branch,
+		BuildUser: version.BuildUser,
+		BuildDate: version.BuildDate,
+		GoVersion: version.GoVersion,
+	}
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,131 @@
+// Package web routes the server's HTTP endpoints: the Prometheus API under
+// /api/v1, the remote-write receiver, the server's own /metrics, the
+// lifecycle endpoints /-/healthy, /-/ready and /-/reload, and the landing
+// page. It knows nothing of what is behind each handler.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configure NewHandler. Every field but Version is required.
+type Options struct {
+	// API serves every path below /api/v1/ but the write path.
+	API http.Handler
+	// RemoteWrite serves /api/v1/write.
+	RemoteWrite http.Handler
+	// Gatherer backs /metrics.
+	Gatherer prometheus.Gatherer
+	// Reload re-reads the configuration; its error is shown to the caller.
+	Reload func(context.Context) error
+	Logger *slog.Logger
+	// Version is shown on the landing page.
+	Version string
+}
+
+// Handler is the server's root handler. Until SetReady(true) it answers
+// 503 on everything but /-/healthy, so that load balancers and tests can
+// tell a starting server from a working one.
+type Handler struct {
+	mux   *http.ServeMux
+	ready atomic.Bool
+}
+
+// NewHandler returns the root handler.
+func NewHandler(o Options) (*Handler, error) {
+	if o.API == nil || o.RemoteWrite == nil || o.Gatherer == nil || o.Reload == nil || o.Logger == nil {
+		return nil, errors.New("web: API, RemoteWrite, Gatherer, Reload and Logger are required")
+	}
+	h := &Handler{mux: http.NewServeMux()}
+	h.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "SayPro Monitor is Healthy.")
+	})
+	h.mux.HandleFunc("HEAD /-/healthy", func(http.ResponseWriter, *http.Request) {})
+	h.mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "SayPro Monitor is Ready.")
+	})
+	h.mux.HandleFunc("HEAD /-/ready", func(http.ResponseWriter, *http.Request) {})
+	h.mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "reload needs POST", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := o.Reload(r.Context()); err != nil {
+			http.Error(w, fmt.Sprintf("reload failed, the previous configuration stays in force:\n%v", err), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
+	})
+	h.mux.Handle("/metrics", promhttp.InstrumentMetricHandler(
+		prometheus.NewRegistry(), // the handler's own counters stay out of the gathered set
+		promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{ErrorLog: slogErrorLogger{o.Logger}, EnableOpenMetrics: true}),
+	))
+	h.mux.Handle("/api/v1/write", o.RemoteWrite)
+	h.mux.Handle("/api/v1/", o.API)
+	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := landing.Execute(w, o.Version); err != nil {
+			o.Logger.Debug("writing landing page", "err", err)
+		}
+	})
+	return h, nil
+}
+
+// SetReady marks the server as ready (or not) to serve everything.
+func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.ready.Load() && r.URL.Path != "/-/healthy" {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Service Unavailable: SayPro Monitor is starting", http.StatusServiceUnavailable)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// NewServer returns an http.Server with the timeouts a public listener needs.
+// Write timeouts are left to the handlers: range queries may run for the
+// query timeout.
+func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+type slogErrorLogger struct{ l *slog.Logger }
+
+func (s slogErrorLogger) Println(v ...any) { s.l.Error(fmt.Sprint(v...)) }
+
+var landing = template.Must(template.New("landing").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SayPro Monitor</title>
+<style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:3rem auto;padding:0 1rem;color:#1d2733}code{background:#eef1f4;padding:0 .25rem}</style>
+</head><body>
+<h1>SayPro Monitor</h1>
+<p>Version {{.}}. The server is running.</p>
+<ul>
+<li><a href="/api/v1/query?query=up">/api/v1/query?query=up</a> — Prometheus-compatible query API (point Grafana's Prometheus data source at this server's URL)</li>
+<li><a href="/api/v1/targets">/api/v1/targets</a> — scrape targets and their health</li>
+<li><a href="/api/v1/status/tsdb">/api/v1/status/tsdb</a> — metrics store statistics</li>
+<li><code>POST /api/v1/write</code> — Prometheus remote-write receiver (bearer token)</li>
+<li><a href="/metrics">/metrics</a> — the server's own metrics</li>
+<li><a href="/-/healthy">/-/healthy</a>, <a href="/-/ready">/-/ready</a>, <code>POST /-/reload</code></li>
+</ul>
+</body></html>
+`))
