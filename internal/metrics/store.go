@@ -48,6 +48,9 @@ type Store struct {
 	stats *tsdb.DBStats
 }
 
+// maxExemplars is the size of the in-memory exemplar ring.
+const maxExemplars = 100_000
+
 // maxBlockDuration follows Prometheus: blocks are compacted up to a tenth
 // of the retention, at most 31 days, so that retention frees space in
 // steps of about 10 %.
@@ -72,7 +75,7 @@ func Open(o Options) (*Store, error) {
 	opts.WALCompression = compression.Snappy
 	opts.OutOfOrderTimeWindow = o.OutOfOrderTimeWindow.Milliseconds()
 	opts.EnableExemplarStorage = true
-	opts.MaxExemplars = 100_000
+	opts.MaxExemplars = maxExemplars
 	stats := tsdb.NewDBStats()
 	db, err := tsdb.Open(o.Dir, o.Logger, o.Registerer, opts, stats)
 	if err != nil {
@@ -84,6 +87,8 @@ func Open(o Options) (*Store, error) {
 // ApplyConfig changes retention and the out-of-order window at run time.
 func (s *Store) ApplyConfig(retention time.Duration, retentionSize int64, oooWindow time.Duration) error {
 	c := promconfig.DefaultConfig
+	// The TSDB resizes its exemplar storage to this on every ApplyConfig.
+	c.StorageConfig.ExemplarsConfig = &promconfig.ExemplarsConfig{MaxExemplars: maxExemplars}
 	c.StorageConfig.TSDBConfig = &promconfig.TSDBConfig{
 		OutOfOrderTimeWindow: oooWindow.Milliseconds(),
 		Retention: &promconfig.TSDBRetentionConfig{

@@ -36,7 +36,7 @@ func ingestTokens(cfg *config.Config, dataDir string, logger *slog.Logger) ([]st
 		if tok == "" {
 			return nil, fmt.Errorf("ingest token file %s is empty: delete it to have a new token generated, or set ingest.tokens", path)
 		}
-		logger.Info("remote-write ingest token read from file", "file", path)
+		logger.Debug("remote-write ingest token read from file", "file", path)
 		return []string{tok}, nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading ingest token: %w", err)
