@@ -101,7 +101,7 @@ var serverFlags = []serverFlag{
 		return nil
 	}},
 	{"retention-size", "maximum bytes of metrics on disk, e.g. 50GB; 0 for no limit (config storage.retention_size)", func(c *config.Config, v string) error {
-		n, err := config.ParseSize(v)
+		n, err := config.ParseBytes(v)
 		if err != nil || n < 0 {
 			return fmt.Errorf("invalid retention size %q: want a size such as 512MB or 50GB", v)
 		}

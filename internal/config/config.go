@@ -7,11 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/alecthomas/units"
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"go.yaml.in/yaml/v2"
@@ -33,8 +31,8 @@ var (
 	}
 	// DefaultIngest is the default ingest section.
 	DefaultIngest = IngestConfig{
-		MaxBodySize:           32 * units.MiB,
-		MaxDecodedSize:        256 * units.MiB,
+		MaxBodySize:           32 << 20,
+		MaxDecodedSize:        256 << 20,
 		MaxConcurrentRequests: 64,
 		MaxAheadTime:          model.Duration(10 * time.Minute),
 	}
@@ -89,7 +87,7 @@ type StorageConfig struct {
 	// Retention is how long samples are kept.
 	Retention model.Duration `yaml:"retention"`
 	// RetentionSize caps the bytes kept on disk (0: no cap).
-	RetentionSize units.Base2Bytes `yaml:"retention_size"`
+	RetentionSize Bytes `yaml:"retention_size"`
 	// OutOfOrderTimeWindow accepts samples this far behind the newest one
 	// of their series (0: only in-order samples).
 	OutOfOrderTimeWindow model.Duration `yaml:"out_of_order_time_window"`
@@ -101,9 +99,9 @@ type IngestConfig struct {
 	// the server generates one and keeps it in the data directory.
 	Tokens []Secret `yaml:"tokens,omitempty"`
 	// MaxBodySize is the largest compressed request body accepted.
-	MaxBodySize units.Base2Bytes `yaml:"max_body_size"`
+	MaxBodySize Bytes `yaml:"max_body_size"`
 	// MaxDecodedSize is the largest uncompressed request accepted.
-	MaxDecodedSize units.Base2Bytes `yaml:"max_decoded_size"`
+	MaxDecodedSize Bytes `yaml:"max_decoded_size"`
 	// MaxConcurrentRequests bounds the write requests decoded at once;
 	// more are answered 429 so that senders back off.
 	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
@@ -344,7 +342,41 @@ func withDefaultScrapeInterval(v any) any {
 	return append(yaml.MapSlice{{Key: "scrape_interval", Value: DefaultScrapeInterval.String()}}, m...)
 }
 
-var yamlLine = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
+var (
+	yamlLine     = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
+	unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
+	quoted       = regexp.MustCompile(`"([^"]+)"`)
+)
+
+// guessLine finds the line of a validation error that the YAML parser
+// could not place (errors from custom decoders carry no position): the
+// line whose value is a quoted string of the message. For
+// "multiple ..." errors it is the last such line, the repeated one.
+func guessLine(data []byte, msg string) int {
+	lines := strings.Split(string(data), "\n")
+	for _, m := range quoted.FindAllStringSubmatch(msg, -1) {
+		found := 0
+		for i, raw := range lines {
+			v := strings.TrimSpace(raw)
+			if j := strings.Index(v, ": "); j >= 0 {
+				v = v[j+2:]
+			} else {
+				v = strings.TrimPrefix(v, "- ")
+			}
+			if strings.Trim(strings.TrimSpace(v), `"'`) != m[1] {
+				continue
+			}
+			found = i + 1
+			if !strings.Contains(msg, "multiple") {
+				return found
+			}
+		}
+		if found > 0 {
+			return found
+		}
+	}
+	return 0
+}
 
 // fileError rewrites decoding and validation errors as "file:line: message"
 // lines, one per problem.
@@ -368,7 +400,7 @@ func fileError(filename string, data []byte, err error) error {
 		case errors.As(err, &te):
 			for _, e := range te.Errors {
 				if m := yamlLine.FindStringSubmatch(e); m != nil {
-					lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
+					lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], unknownField.ReplaceAllString(m[2], "unknown key $1 (check its spelling and indentation; see docs/configuration.md)")))
 				} else {
 					lines = append(lines, name+": "+e)
 				}
@@ -383,6 +415,8 @@ func fileError(filename string, data []byte, err error) error {
 			msg := err.Error()
 			if m := yamlLine.FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); m != nil {
 				lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
+			} else if line := guessLine(data, msg); line > 0 {
+				lines = append(lines, fmt.Sprintf("%s:%d: %s", name, line, msg))
 			} else {
 				lines = append(lines, name+": "+msg)
 			}
@@ -441,12 +475,4 @@ func lineOf(data []byte, path []string) int {
 // ParseDuration parses a Prometheus-style duration such as 30d or 1h30m.
 func ParseDuration(s string) (model.Duration, error) {
 	return model.ParseDuration(s)
-}
-
-// ParseSize parses a size such as 512MB or 10GiB; a bare number is bytes.
-func ParseSize(s string) (units.Base2Bytes, error) {
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return units.Base2Bytes(n), nil
-	}
-	return units.ParseBase2Bytes(s)
 }

@@ -14,12 +14,6 @@ import (
 	"github.com/prometheus/prometheus/discovery"
 	"github.com/prometheus/prometheus/scrape"
 	"github.com/prometheus/prometheus/storage"
-
-	// Service discovery mechanisms offered in scrape_configs besides
-	// static_configs. Each registers itself with the discovery package.
-	_ "github.com/prometheus/prometheus/discovery/dns"
-	_ "github.com/prometheus/prometheus/discovery/file"
-	_ "github.com/prometheus/prometheus/discovery/http"
 )
 
 // selfJob is the job name of the server's scrape of its own /metrics.

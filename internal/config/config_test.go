@@ -1,0 +1,178 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	require.Equal(t, ":9900", c.Server.Listen)
+	require.Equal(t, "./data", c.Server.DataDir)
+	require.True(t, c.Server.SelfScrape)
+	require.Equal(t, model.Duration(30*24*time.Hour), c.Storage.Retention)
+	require.Equal(t, Bytes(0), c.Storage.RetentionSize)
+	require.Equal(t, DefaultScrapeInterval, c.Prometheus.GlobalConfig.ScrapeInterval)
+	require.Empty(t, c.Prometheus.ScrapeConfigs)
+}
+
+func TestGoodFiles(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.good.yml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := LoadFile(f)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func TestFullFile(t *testing.T) {
+	c, err := LoadFile("testdata/full.good.yml")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1:9900", c.Server.Listen)
+	require.False(t, c.Server.SelfScrape)
+	require.Equal(t, model.Duration(90*24*time.Hour), c.Storage.Retention)
+	require.Equal(t, Bytes(50<<30), c.Storage.RetentionSize)
+	require.Equal(t, model.Duration(30*time.Minute), c.Storage.OutOfOrderTimeWindow)
+	require.Equal(t, []Secret{"6f1ad1c0b7e94b1e9f1d2c3a4b5c6d7e"}, c.Ingest.Tokens)
+	require.Equal(t, Bytes(16<<20), c.Ingest.MaxBodySize)
+	require.Equal(t, 16, c.Ingest.MaxConcurrentRequests)
+	require.Equal(t, 10_000_000, c.Query.MaxSamples)
+	// Untouched keys of a present section keep their defaults.
+	require.Equal(t, DefaultQuery.LookbackDelta, c.Query.LookbackDelta)
+
+	scfgs, err := c.Prometheus.GetScrapeConfigs()
+	require.NoError(t, err)
+	require.Len(t, scfgs, 2)
+	require.Equal(t, "node", scfgs[0].JobName)
+	// The global interval applies to jobs without their own.
+	require.Equal(t, model.Duration(30*time.Second), scfgs[0].ScrapeInterval)
+	require.Equal(t, model.Duration(time.Minute), scfgs[1].ScrapeInterval)
+	require.Equal(t, "jhb", c.Prometheus.GlobalConfig.ExternalLabels.Get("site"))
+}
+
+func TestGlobalWithoutIntervalGetsOurDefault(t *testing.T) {
+	c, err := Parse([]byte("global:\n  scrape_timeout: 5s\nscrape_configs:\n  - job_name: a\n    static_configs: [{targets: ['x:1']}]\n"), "")
+	require.NoError(t, err)
+	require.Equal(t, DefaultScrapeInterval, c.Prometheus.ScrapeConfigs[0].ScrapeInterval)
+	require.Equal(t, model.Duration(5*time.Second), c.Prometheus.ScrapeConfigs[0].ScrapeTimeout)
+}
+
+func TestBadFiles(t *testing.T) {
+	// Each bad file and the lines its error must contain, in order.
+	expected := map[string][]string{
+		"bad-duration.bad.yml":       {`bad-duration.bad.yml:2: unknown unit " days" in duration "30 days"`},
+		"bad-size.bad.yml":           {`bad-size.bad.yml:2: invalid size "lots"`},
+		"negative-retention.bad.yml": {"negative-retention.bad.yml:4: storage.retention: must be positive", "negative-retention.bad.yml:6: query.max_samples: must be positive"},
+		"scrape-dup-job.bad.yml":     {`scrape-dup-job.bad.yml:4: found multiple scrape configs with job name "node"`},
+		"scrape-timeout.bad.yml":     {`scrape-timeout.bad.yml:2: scrape timeout greater than scrape interval`},
+		"scrape-unknown-key.bad.yml": {"scrape-unknown-key.bad.yml:5: unknown key lables"},
+		"short-token.bad.yml":        {"short-token.bad.yml:2: ingest.tokens: token 1 is shorter than 16 characters"},
+		"syntax.bad.yml":             {"syntax.bad.yml:2: did not find expected key"},
+		"unknown-key.bad.yml":        {"unknown-key.bad.yml:3: unknown key lisen"},
+		"unknown-top.bad.yml":        {"unknown-top.bad.yml:3: unknown key alerting_rules"},
+	}
+	files, err := filepath.Glob("testdata/*.bad.yml")
+	require.NoError(t, err)
+	require.Len(t, files, len(expected), "every bad file needs an expectation")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, ok := expected[filepath.Base(f)]
+			require.True(t, ok, "no expectation for %s", f)
+			_, err := LoadFile(f)
+			require.Error(t, err)
+			var cerr *Error
+			require.ErrorAs(t, err, &cerr)
+			require.Len(t, cerr.Lines, len(want), "%v", err)
+			for i, w := range want {
+				require.Contains(t, cerr.Lines[i], "testdata/"+w)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := LoadFile(filepath.Join(t.TempDir(), "nope.yml"))
+	require.ErrorContains(t, err, "no such file")
+}
+
+func TestSecretsAreNotPrinted(t *testing.T) {
+	c, err := LoadFile("testdata/full.good.yml")
+	require.NoError(t, err)
+	require.NotContains(t, fmtAll(c.Ingest.Tokens), "6f1ad1c0")
+}
+
+func fmtAll(ts []Secret) string {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteString(t.String())
+	}
+	return b.String()
+}
+
+func TestLineOf(t *testing.T) {
+	doc := []byte("server:\n  retention: 1\n# storage:\nstorage:\n\n  other:\n    retention: 2\n  retention: 3\n")
+	for _, tc := range []struct {
+		path []string
+		want int
+	}{
+		{[]string{"server"}, 1},
+		{[]string{"storage"}, 4},
+		{[]string{"storage", "retention"}, 8},
+		{[]string{"storage", "other", "retention"}, 7},
+		{[]string{"query", "timeout"}, 0},
+	} {
+		require.Equal(t, tc.want, lineOf(doc, tc.path), "%v", tc.path)
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Bytes
+		err  bool
+	}{
+		{"0", 0, false},
+		{"1024", 1024, false},
+		{"512MB", 512 << 20, false},
+		{"1GiB", 1 << 30, false},
+		{"lots", 0, true},
+		{"", 0, true},
+	} {
+		got, err := ParseBytes(tc.in)
+		if tc.err {
+			require.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+// FuzzParse feeds arbitrary documents to the loader: it must return a
+// configuration or an error, never panic or hang.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yml")
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("storage: {retention: -1s}"))
+	f.Add([]byte("scrape_configs: [null]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse(data, "fuzz.yml")
+		if err == nil && c.Prometheus == nil {
+			t.Fatal("valid configuration without its Prometheus part")
+		}
+	})
+}
