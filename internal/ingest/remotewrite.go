@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -46,16 +47,26 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Tokens are the accepted bearer tokens.
 	Tokens []string
+	// MaxConcurrent bounds the requests decoded at once. Requests beyond
+	// it wait up to Limits.QueueTimeout, then get 503 so the sender retries.
+	MaxConcurrent int
+	Limits
+}
+
+// Limits bound what one request may carry; they can change at run time.
+type Limits struct {
 	// MaxBodySize is the largest compressed body accepted (413 beyond).
 	MaxBodySize int64
 	// MaxDecodedSize is the largest uncompressed body accepted (413 beyond).
 	MaxDecodedSize int64
-	// MaxConcurrent bounds the requests decoded at once. Requests beyond
-	// it wait up to QueueTimeout, then get 503 so the sender retries.
-	MaxConcurrent int
-	QueueTimeout  time.Duration
-	// MaxAheadTime rejects samples further in the future.
+	// MaxAheadTime rejects samples further in the future than this.
 	MaxAheadTime time.Duration
+	// MaxAge rejects samples older than this (the retention: they would
+	// be deleted at once). 0 accepts any age the store accepts.
+	MaxAge time.Duration
+	// QueueTimeout is how long a request waits for a free slot
+	// (default 10s).
+	QueueTimeout time.Duration
 }
 
 // RemoteWrite is the /api/v1/write handler.
@@ -66,14 +77,8 @@ type RemoteWrite struct {
 	v2      http.Handler
 	slots   chan struct{}
 	bufs    sync.Pool
-	limits  atomic.Pointer[limits]
+	limits  atomic.Pointer[Limits]
 	metrics writeMetrics
-}
-
-type limits struct {
-	maxBody, maxDecoded int64
-	maxAhead            time.Duration
-	queueTimeout        time.Duration
 }
 
 type writeMetrics struct {
@@ -132,7 +137,7 @@ func NewRemoteWrite(o Options) (*RemoteWrite, error) {
 	}
 	h.bufs.New = func() any { return &buffers{builder: labels.NewScratchBuilder(16)} }
 	h.SetTokens(o.Tokens)
-	h.SetLimits(o.MaxBodySize, o.MaxDecodedSize, o.MaxAheadTime, o.QueueTimeout)
+	h.SetLimits(o.Limits)
 	h.v2 = promremote.NewWriteHandler(o.Logger.With("protocol", "2.0"), reg, o.Appendable,
 		remote.MessageTypes{remote.WriteV2MessageType}, false, false, false)
 	return h, nil
@@ -145,11 +150,11 @@ func (h *RemoteWrite) SetTokens(tokens []string) {
 }
 
 // SetLimits replaces the size and time limits.
-func (h *RemoteWrite) SetLimits(maxBody, maxDecoded int64, maxAhead, queueTimeout time.Duration) {
-	if queueTimeout <= 0 {
-		queueTimeout = 10 * time.Second
+func (h *RemoteWrite) SetLimits(l Limits) {
+	if l.QueueTimeout <= 0 {
+		l.QueueTimeout = 10 * time.Second
 	}
-	h.limits.Store(&limits{maxBody: maxBody, maxDecoded: maxDecoded, maxAhead: maxAhead, queueTimeout: queueTimeout})
+	h.limits.Store(&l)
 }
 
 // ServeHTTP implements http.Handler.
@@ -190,7 +195,7 @@ func (h *RemoteWrite) serve(w http.ResponseWriter, r *http.Request) (int, string
 	lim := h.limits.Load()
 
 	// Bound the work done at once; senders retry a 503.
-	timer := time.NewTimer(lim.queueTimeout)
+	timer := time.NewTimer(lim.QueueTimeout)
 	select {
 	case h.slots <- struct{}{}:
 		timer.Stop()
@@ -205,7 +210,7 @@ func (h *RemoteWrite) serve(w http.ResponseWriter, r *http.Request) (int, string
 	h.metrics.inflight.Inc()
 	defer h.metrics.inflight.Dec()
 
-	r.Body = http.MaxBytesReader(w, r.Body, lim.maxBody)
+	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBodySize)
 	if version == "2.0" {
 		cw := &codeWriter{ResponseWriter: w, code: http.StatusOK}
 		h.v2.ServeHTTP(cw, r)
@@ -221,7 +226,7 @@ func (h *RemoteWrite) serve(w http.ResponseWriter, r *http.Request) (int, string
 	if _, err := b.body.ReadFrom(r.Body); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (ingest.max_body_size); send smaller batches", lim.maxBody)), version
+			return fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes (ingest.max_body_size); send smaller batches", lim.MaxBodySize)), version
 		}
 		return fail(w, http.StatusBadRequest, "reading body: "+err.Error()), version
 	}
@@ -229,8 +234,8 @@ func (h *RemoteWrite) serve(w http.ResponseWriter, r *http.Request) (int, string
 	if err != nil {
 		return fail(w, http.StatusBadRequest, "body is not snappy-compressed: "+err.Error()), version
 	}
-	if int64(n) > lim.maxDecoded {
-		return fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("decompressed body of %d bytes is larger than %d (ingest.max_decoded_size); send smaller batches", n, lim.maxDecoded)), version
+	if int64(n) > lim.MaxDecodedSize {
+		return fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("decompressed body of %d bytes is larger than %d (ingest.max_decoded_size); send smaller batches", n, lim.MaxDecodedSize)), version
 	}
 	if cap(b.decoded) < n {
 		b.decoded = make([]byte, n)
@@ -332,7 +337,7 @@ func rejectable(err error) (string, bool) {
 	switch {
 	case errors.Is(err, storage.ErrOutOfOrderSample):
 		return "out_of_order", true
-	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds):
+	case errors.Is(err, storage.ErrTooOldSample), errors.Is(err, storage.ErrOutOfBounds), errors.Is(err, errTooOld):
 		return "too_old", true
 	case errors.Is(err, storage.ErrDuplicateSampleForTimestamp):
 		return "duplicate", true
@@ -346,12 +351,15 @@ func rejectable(err error) (string, bool) {
 	return "", false
 }
 
-var errTooFarAhead = errors.New("timestamp too far in the future (ingest.max_ahead_time)")
+var (
+	errTooFarAhead = errors.New("timestamp too far in the future (ingest.max_ahead_time)")
+	errTooOld      = errors.New("timestamp older than the retention (storage.retention)")
+)
 
 // store decodes the request and appends every valid sample in one
 // transaction. Samples the store refuses (out of order, too old,
 // duplicate) are counted and skipped; the rest is committed.
-func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *limits) (res result, err error) {
+func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *Limits) (res result, err error) {
 	app := h.app.Appender(ctx)
 	defer func() {
 		if err != nil {
@@ -365,7 +373,12 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *li
 		}
 		h.metrics.samples.WithLabelValues("stored").Add(float64(res.stored + res.histograms))
 	}()
-	maxT := timestamp.FromTime(time.Now().Add(lim.maxAhead))
+	now := time.Now()
+	maxT := timestamp.FromTime(now.Add(lim.MaxAheadTime))
+	minT := int64(math.MinInt64)
+	if lim.MaxAge > 0 {
+		minT = timestamp.FromTime(now.Add(-lim.MaxAge))
+	}
 	var exb labels.ScratchBuilder
 	err = decodeWriteRequest(buf, &b.ts, func(s *series) error {
 		ls, ok := h.seriesLabels(s, &b.builder)
@@ -378,9 +391,12 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *li
 		var ref storage.SeriesRef
 		for _, smp := range s.samples {
 			var err error
-			if smp.t > maxT {
+			switch {
+			case smp.t > maxT:
 				err = errTooFarAhead
-			} else {
+			case smp.t < minT:
+				err = errTooOld
+			default:
 				var r storage.SeriesRef
 				r, err = app.Append(ref, ls, smp.t, smp.v)
 				if err == nil {
@@ -402,11 +418,14 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *li
 				return malformed("histogram", err)
 			}
 			var err error
-			if hp.Timestamp > maxT {
+			switch {
+			case hp.Timestamp > maxT:
 				err = errTooFarAhead
-			} else if hp.IsFloatHistogram() {
+			case hp.Timestamp < minT:
+				err = errTooOld
+			case hp.IsFloatHistogram():
 				_, err = app.AppendHistogram(0, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
-			} else {
+			default:
 				_, err = app.AppendHistogram(0, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
 			}
 			if err == nil {

@@ -44,14 +44,17 @@ func openStore(t *testing.T) *metrics.Store {
 func newHandler(t *testing.T, app storage.Appendable, mod func(*Options)) *RemoteWrite {
 	t.Helper()
 	o := Options{
-		Appendable:     app,
-		Logger:         slog.New(slog.DiscardHandler),
-		Registerer:     prometheus.NewRegistry(),
-		Tokens:         []string{testToken},
-		MaxBodySize:    1 << 20,
-		MaxDecodedSize: 4 << 20,
-		MaxConcurrent:  4,
-		MaxAheadTime:   10 * time.Minute,
+		Appendable:    app,
+		Logger:        slog.New(slog.DiscardHandler),
+		Registerer:    prometheus.NewRegistry(),
+		Tokens:        []string{testToken},
+		MaxConcurrent: 4,
+		Limits: Limits{
+			MaxBodySize:    1 << 20,
+			MaxDecodedSize: 4 << 20,
+			MaxAheadTime:   10 * time.Minute,
+			MaxAge:         7 * 24 * time.Hour,
+		},
 	}
 	if mod != nil {
 		mod(&o)
@@ -212,9 +215,15 @@ func TestRemoteWritePartialRejects(t *testing.T) {
 		{
 			name:     "too old for the head",
 			first:    []prompb.TimeSeries{ts(now, 1, "__name__", "x")},
-			series:   []prompb.TimeSeries{ts(now-30*24*time.Hour.Milliseconds(), 1, "__name__", "ancient"), ts(now, 1, "__name__", "ok")},
+			series:   []prompb.TimeSeries{ts(now-5*24*time.Hour.Milliseconds(), 1, "__name__", "ancient"), ts(now, 1, "__name__", "ok")},
 			stored:   1,
 			contains: "out of bounds",
+		},
+		{
+			name:     "older than the retention",
+			series:   []prompb.TimeSeries{ts(now-8*24*time.Hour.Milliseconds(), 1, "__name__", "ancient"), ts(now, 1, "__name__", "ok")},
+			stored:   1,
+			contains: "older than the retention",
 		},
 		{
 			name:     "no metric name",
@@ -333,7 +342,6 @@ func (b blockingAppendable) Appender(ctx context.Context) storage.Appender {
 func TestRemoteWriteOverloadIs503(t *testing.T) {
 	app := blockingAppendable{Appendable: openStore(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
 	h := newHandler(t, app, func(o *Options) { o.MaxConcurrent = 1; o.QueueTimeout = 50 * time.Millisecond })
-	h.SetLimits(1<<20, 4<<20, 10*time.Minute, 50*time.Millisecond)
 	body := encode(t, ts(time.Now().UnixMilli(), 1, "__name__", "x"))
 	done := make(chan int)
 	go func() { done <- post(h, body, nil).Code }()

@@ -248,14 +248,12 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 	}
 
 	s.ingest, err = ingest.NewRemoteWrite(ingest.Options{
-		Appendable:     store,
-		Logger:         logger.With("component", "remote-write"),
-		Registerer:     reg,
-		Tokens:         tokens,
-		MaxBodySize:    int64(cfg.Ingest.MaxBodySize),
-		MaxDecodedSize: int64(cfg.Ingest.MaxDecodedSize),
-		MaxConcurrent:  cfg.Ingest.MaxConcurrentRequests,
-		MaxAheadTime:   time.Duration(cfg.Ingest.MaxAheadTime),
+		Appendable:    store,
+		Logger:        logger.With("component", "remote-write"),
+		Registerer:    reg,
+		Tokens:        tokens,
+		MaxConcurrent: cfg.Ingest.MaxConcurrentRequests,
+		Limits:        ingestLimits(cfg),
 	})
 	if err != nil {
 		return closeOnErr(err)
@@ -289,6 +287,15 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 		Logger:      logger.With("component", "web"),
 		Version:     version.Version,
 	})
+}
+
+func ingestLimits(cfg *config.Config) ingest.Limits {
+	return ingest.Limits{
+		MaxBodySize:    int64(cfg.Ingest.MaxBodySize),
+		MaxDecodedSize: int64(cfg.Ingest.MaxDecodedSize),
+		MaxAheadTime:   time.Duration(cfg.Ingest.MaxAheadTime),
+		MaxAge:         time.Duration(cfg.Storage.Retention),
+	}
 }
 
 // requestReload hands a reload to the reload loop and waits for its result.
@@ -352,7 +359,7 @@ func (s *server) reload() (err error) {
 		}},
 		{"ingest", func() error {
 			s.ingest.SetTokens(tokens)
-			s.ingest.SetLimits(int64(cfg.Ingest.MaxBodySize), int64(cfg.Ingest.MaxDecodedSize), time.Duration(cfg.Ingest.MaxAheadTime), 0)
+			s.ingest.SetLimits(ingestLimits(cfg))
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg, nil)) }},
