@@ -111,7 +111,6 @@ remote_write:
 	out, err = exec.CommandContext(ctx, promtool, "query", "labels", srv.URL, "job").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "prometheus")
-	require.Contains(t, string(out), "saypro-monitor")
 
 	out, err = exec.CommandContext(ctx, promtool, "query", "series", "--match", query, srv.URL).CombinedOutput()
 	require.NoError(t, err, string(out))
