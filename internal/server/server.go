@@ -90,6 +90,7 @@ type server struct {
 	reloadReq chan chan error
 
 	store   *metrics.Store
+	api     *query.API
 	scrape  *scraping
 	ingest  *ingest.RemoteWrite
 	reloads reloadMetrics
@@ -151,7 +152,14 @@ func Run(ctx context.Context, o Options) error {
 		ln.Close()
 		return err
 	}
-	defer s.store.Close()
+	defer func() {
+		if err := s.api.Close(); err != nil {
+			logger.Warn("closing the active query log", "err", err)
+		}
+		if err := s.store.Close(); err != nil {
+			logger.Error("closing metrics store", "err", err)
+		}
+	}()
 
 	srv := web.NewServer(cfg.Server.Listen, h, logger.With("component", "http"))
 
@@ -259,7 +267,7 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 		return closeOnErr(err)
 	}
 
-	api, err := query.New(query.Options{
+	s.api, err = query.New(query.Options{
 		Storage:       store,
 		DBDir:         filepath.Join(dataDir, "metrics"),
 		Targets:       s.scrape.manager,
@@ -280,7 +288,7 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 		return closeOnErr(err)
 	}
 	return web.NewHandler(web.Options{
-		API:         api,
+		API:         s.api,
 		RemoteWrite: s.ingest,
 		Gatherer:    reg,
 		Reload:      s.requestReload,
