@@ -44,6 +44,9 @@ type sample struct {
 // series is one decoded TimeSeries. Slices are reused between series, so a
 // callback must copy what it keeps.
 type series struct {
+	// key is the wire encoding of the labels, each length-prefixed: the
+	// same series sent the same way has the same key.
+	key        []byte
 	labels     []label
 	samples    []sample
 	exemplars  [][]byte // raw prometheus.Exemplar messages
@@ -52,6 +55,7 @@ type series struct {
 }
 
 func (s *series) reset() {
+	s.key = s.key[:0]
 	s.labels = s.labels[:0]
 	s.samples = s.samples[:0]
 	s.exemplars = s.exemplars[:0]
@@ -125,6 +129,7 @@ func decodeTimeSeries(buf []byte, s *series) error {
 				s.sorted = false
 			}
 			s.labels = append(s.labels, l)
+			s.key = protowire.AppendBytes(s.key, msg)
 		case fieldTimeSeriesSamples:
 			smp, err := decodeSample(msg)
 			if err != nil {

@@ -78,6 +78,7 @@ type RemoteWrite struct {
 	slots   chan struct{}
 	bufs    sync.Pool
 	limits  atomic.Pointer[Limits]
+	cache   *seriesCache
 	metrics writeMetrics
 }
 
@@ -110,6 +111,7 @@ func NewRemoteWrite(o Options) (*RemoteWrite, error) {
 		app:    o.Appendable,
 		logger: o.Logger,
 		slots:  make(chan struct{}, o.MaxConcurrent),
+		cache:  newSeriesCache(),
 		metrics: writeMetrics{
 			requests: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 				Name: "saypro_ingest_remote_write_requests_total",
@@ -380,15 +382,24 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *Li
 		minT = timestamp.FromTime(now.Add(-lim.MaxAge))
 	}
 	var exb labels.ScratchBuilder
+	gen := cacheGeneration(now)
 	err = decodeWriteRequest(buf, &b.ts, func(s *series) error {
-		ls, ok := h.seriesLabels(s, &b.builder)
-		if !ok {
-			res.invalidSeries++
-			h.metrics.series.Inc()
-			h.metrics.samples.WithLabelValues("invalid_series").Add(float64(len(s.samples) + len(s.histograms)))
-			return nil
+		cached, hit := h.cache.get(s.key, gen)
+		ls, ref := cached.ls, cached.ref
+		if !hit {
+			var ok bool
+			if ls, ok = h.seriesLabels(s, &b.builder); !ok {
+				res.invalidSeries++
+				h.metrics.series.Inc()
+				h.metrics.samples.WithLabelValues("invalid_series").Add(float64(len(s.samples) + len(s.histograms)))
+				return nil
+			}
 		}
-		var ref storage.SeriesRef
+		defer func() {
+			if ref != 0 && (!hit || ref != cached.ref) {
+				h.cache.put(s.key, cacheEntry{ref: ref, ls: ls}, gen)
+			}
+		}()
 		for _, smp := range s.samples {
 			var err error
 			switch {
