@@ -46,7 +46,8 @@ type sample struct {
 type series struct {
 	// key is the wire encoding of the labels, each length-prefixed: the
 	// same series sent the same way has the same key.
-	key        []byte
+	key []byte
+	// labels and sorted are filled by parseLabels.
 	labels     []label
 	samples    []sample
 	exemplars  [][]byte // raw prometheus.Exemplar messages
@@ -121,14 +122,8 @@ func decodeTimeSeries(buf []byte, s *series) error {
 		buf = buf[n:]
 		switch num {
 		case fieldTimeSeriesLabels:
-			l, err := decodeLabel(msg)
-			if err != nil {
-				return err
-			}
-			if k := len(s.labels); k > 0 && s.labels[k-1].name >= l.name {
-				s.sorted = false
-			}
-			s.labels = append(s.labels, l)
+			// Labels are decoded only when the series is not cached
+			// (parseLabels); a malformed one is caught there.
 			s.key = protowire.AppendBytes(s.key, msg)
 		case fieldTimeSeriesSamples:
 			smp, err := decodeSample(msg)
@@ -141,6 +136,30 @@ func decodeTimeSeries(buf []byte, s *series) error {
 		case fieldTimeSeriesHistograms:
 			s.histograms = append(s.histograms, msg)
 		}
+	}
+	return nil
+}
+
+// parseLabels decodes the labels in s.key into s.labels and notes
+// whether they arrived sorted by name.
+func (s *series) parseLabels() error {
+	s.labels = s.labels[:0]
+	s.sorted = true
+	buf := s.key
+	for len(buf) > 0 {
+		msg, n := protowire.ConsumeBytes(buf)
+		if n < 0 {
+			return malformed("label", protowire.ParseError(n))
+		}
+		buf = buf[n:]
+		l, err := decodeLabel(msg)
+		if err != nil {
+			return err
+		}
+		if k := len(s.labels); k > 0 && s.labels[k-1].name >= l.name {
+			s.sorted = false
+		}
+		s.labels = append(s.labels, l)
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ func decodeAll(buf []byte) ([]prompb.TimeSeries, error) {
 	var out []prompb.TimeSeries
 	var s series
 	err := decodeWriteRequest(buf, &s, func(s *series) error {
+		if err := s.parseLabels(); err != nil {
+			return err
+		}
 		var ts prompb.TimeSeries
 		for _, l := range s.labels {
 			ts.Labels = append(ts.Labels, prompb.Label{Name: string([]byte(l.name)), Value: string([]byte(l.value))})
@@ -187,7 +190,7 @@ func BenchmarkDecodeWriteRequest(b *testing.B) {
 		b.ReportAllocs()
 		var s series
 		for b.Loop() {
-			if err := decodeWriteRequest(buf, &s, func(*series) error { return nil }); err != nil {
+			if err := decodeWriteRequest(buf, &s, (*series).parseLabels); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -387,6 +387,9 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *Li
 		cached, hit := h.cache.get(s.key, gen)
 		ls, ref := cached.ls, cached.ref
 		if !hit {
+			if err := s.parseLabels(); err != nil {
+				return err
+			}
 			var ok bool
 			if ls, ok = h.seriesLabels(s, &b.builder); !ok {
 				res.invalidSeries++
