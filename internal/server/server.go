@@ -146,34 +146,38 @@ func Run(ctx context.Context, o Options) error {
 		o.Listening(ln.Addr())
 	}
 	logger.Info("listening", "address", ln.Addr().String(), "url", "http://"+displayAddr(ln.Addr()))
+	h := web.NewHandler()
+	srv := web.NewServer(cfg.Server.Listen, h, logger.With("component", "http"))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
 
-	h, err := s.build(reg, ln.Addr())
-	if err != nil {
-		ln.Close()
+	if err := s.build(h, reg, ln.Addr()); err != nil {
+		srv.Close()
 		return err
 	}
 	defer func() {
 		if err := s.api.Close(); err != nil {
 			logger.Warn("closing the active query log", "err", err)
 		}
+		logger.Info("closing metrics store")
 		if err := s.store.Close(); err != nil {
 			logger.Error("closing metrics store", "err", err)
 		}
 	}()
 
-	srv := web.NewServer(cfg.Server.Listen, h, logger.With("component", "http"))
-
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var g run.Group
 	{
 		g.Add(func() error {
 			<-ctx.Done()
 			logger.Info("shutting down")
 			return nil
-		}, func(error) {})
+		}, func(error) { cancel() })
 	}
 	{
 		g.Add(func() error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("http server: %w", err)
 			}
 			return nil
@@ -209,23 +213,21 @@ func Run(ctx context.Context, o Options) error {
 	}
 	h.SetReady(true)
 	logger.Info("server is ready", "data_dir", cfg.Server.DataDir)
-	err = g.Run()
-	logger.Info("closing metrics store")
-	return err
+	return g.Run()
 }
 
-// build opens the store and creates every component; it returns the root
-// HTTP handler, not yet ready.
-func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, error) {
+// build opens the store, creates every component and installs them in the
+// root handler h, which it leaves not ready.
+func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) error {
 	cfg := s.cfg
 	logger := s.logger
 	dataDir := cfg.Server.DataDir
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w (set --data-dir or SAYPRO_DATA_DIR to a writable place)", err)
+		return fmt.Errorf("creating data directory: %w (set --data-dir or SAYPRO_DATA_DIR to a writable place)", err)
 	}
 	tokens, err := ingestTokens(cfg, dataDir, logger)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
 	start := time.Now()
@@ -238,14 +240,14 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 		Registerer:           reg,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.store = store
 	logger.Info("metrics store open", "dir", filepath.Join(dataDir, "metrics"), "took", time.Since(start).Round(time.Millisecond), "retention", cfg.Storage.Retention)
 
-	closeOnErr := func(err error) (*web.Handler, error) {
+	closeOnErr := func(err error) error {
 		store.Close()
-		return nil, err
+		return err
 	}
 	s.scrape, err = newScraping(store, reg, logger)
 	if err != nil {
@@ -287,7 +289,7 @@ func (s *server) build(reg *prometheus.Registry, addr net.Addr) (*web.Handler, e
 	if err != nil {
 		return closeOnErr(err)
 	}
-	return web.NewHandler(web.Options{
+	return h.Install(web.Options{
 		API:         s.api,
 		RemoteWrite: s.ingest,
 		Gatherer:    reg,

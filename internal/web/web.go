@@ -33,29 +33,31 @@ type Options struct {
 	Version string
 }
 
-// Handler is the server's root handler. Until SetReady(true) it answers
-// 503 on everything but /-/healthy, so that load balancers and tests can
-// tell a starting server from a working one.
+// Handler is the server's root handler. It can serve before the server's
+// components exist: until Install and SetReady(true) it answers 503 on
+// everything but /-/healthy, so that load balancers and tests can tell a
+// starting (or stopping) server from a working one.
 type Handler struct {
-	mux   *http.ServeMux
+	mux   atomic.Pointer[http.ServeMux]
 	ready atomic.Bool
 }
 
-// NewHandler returns the root handler.
-func NewHandler(o Options) (*Handler, error) {
+// NewHandler returns a root handler that is not ready.
+func NewHandler() *Handler {
+	return &Handler{}
+}
+
+// Install routes every endpoint to the components in o.
+func (h *Handler) Install(o Options) error {
 	if o.API == nil || o.RemoteWrite == nil || o.Gatherer == nil || o.Reload == nil || o.Logger == nil {
-		return nil, errors.New("web: API, RemoteWrite, Gatherer, Reload and Logger are required")
+		return errors.New("web: API, RemoteWrite, Gatherer, Reload and Logger are required")
 	}
-	h := &Handler{mux: http.NewServeMux()}
-	h.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintln(w, "SayPro Monitor is Healthy.")
-	})
-	h.mux.HandleFunc("HEAD /-/healthy", func(http.ResponseWriter, *http.Request) {})
-	h.mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "SayPro Monitor is Ready.")
 	})
-	h.mux.HandleFunc("HEAD /-/ready", func(http.ResponseWriter, *http.Request) {})
-	h.mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("HEAD /-/ready", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			w.Header().Set("Allow", "POST, PUT")
 			http.Error(w, "reload needs POST", http.StatusMethodNotAllowed)
@@ -67,19 +69,20 @@ func NewHandler(o Options) (*Handler, error) {
 		}
 		fmt.Fprintln(w, "configuration reloaded")
 	})
-	h.mux.Handle("/metrics", promhttp.InstrumentMetricHandler(
+	mux.Handle("/metrics", promhttp.InstrumentMetricHandler(
 		prometheus.NewRegistry(), // the handler's own counters stay out of the gathered set
 		promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{ErrorLog: slogErrorLogger{o.Logger}, EnableOpenMetrics: true}),
 	))
-	h.mux.Handle("/api/v1/write", o.RemoteWrite)
-	h.mux.Handle("/api/v1/", o.API)
-	h.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/api/v1/write", o.RemoteWrite)
+	mux.Handle("/api/v1/", o.API)
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := landing.Execute(w, o.Version); err != nil {
 			o.Logger.Debug("writing landing page", "err", err)
 		}
 	})
-	return h, nil
+	h.mux.Store(mux)
+	return nil
 }
 
 // SetReady marks the server as ready (or not) to serve everything.
@@ -87,12 +90,25 @@ func (h *Handler) SetReady(v bool) { h.ready.Store(v) }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !h.ready.Load() && r.URL.Path != "/-/healthy" {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "Service Unavailable: SayPro Monitor is starting", http.StatusServiceUnavailable)
+	if r.URL.Path == "/-/healthy" {
+		// Healthy means the process serves HTTP, whatever its state.
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "use GET", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.Method == http.MethodGet {
+			fmt.Fprintln(w, "SayPro Monitor is Healthy.")
+		}
 		return
 	}
-	h.mux.ServeHTTP(w, r)
+	mux := h.mux.Load()
+	if !h.ready.Load() || mux == nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "Service Unavailable: SayPro Monitor is starting or stopping", http.StatusServiceUnavailable)
+		return
+	}
+	mux.ServeHTTP(w, r)
 }
 
 // NewServer returns an http.Server with the timeouts a public listener needs.

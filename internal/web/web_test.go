@@ -20,7 +20,8 @@ func newTestHandler(t *testing.T, reloadErr error) *Handler {
 	named := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(name)) })
 	}
-	h, err := NewHandler(Options{
+	h := NewHandler()
+	err := h.Install(Options{
 		API:         named("api"),
 		RemoteWrite: named("write"),
 		Gatherer:    reg,
@@ -89,6 +90,13 @@ func TestReloadErrorIsShown(t *testing.T) {
 }
 
 func TestRequiredOptions(t *testing.T) {
-	_, err := NewHandler(Options{})
-	require.Error(t, err)
+	require.Error(t, NewHandler().Install(Options{}))
+}
+
+func TestHealthyBeforeInstall(t *testing.T) {
+	h := NewHandler()
+	require.Equal(t, 200, serve(h, "GET", "/-/healthy").Code)
+	require.Equal(t, 503, serve(h, "GET", "/-/ready").Code)
+	h.SetReady(true)
+	require.Equal(t, 503, serve(h, "GET", "/api/v1/query").Code, "nothing to serve before Install")
 }
