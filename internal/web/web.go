@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +82,13 @@ func (h *Handler) Install(o Options) error {
 			o.Logger.Debug("writing landing page", "err", err)
 		}
 	})
+	// Go's profiler, as Prometheus exposes it, for diagnosing CPU and
+	// memory use in production.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	h.mux.Store(mux)
 	return nil
 }

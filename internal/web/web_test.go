@@ -58,6 +58,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/api/v1/label/job/values", 200, "api"},
 		{"GET", "/metrics", 200, "test_total 0"},
 		{"GET", "/", 200, "Version 1.2.3"},
+		{"GET", "/debug/pprof/", 200, "goroutine"},
 		{"GET", "/nope", 404, ""},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
