@@ -39,6 +39,7 @@ func TestFullFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "127.0.0.1:9900", c.Server.Listen)
 	require.False(t, c.Server.SelfScrape)
+	require.Equal(t, 75, c.Server.GoGC)
 	require.Equal(t, model.Duration(90*24*time.Hour), c.Storage.Retention)
 	require.Equal(t, Bytes(50<<30), c.Storage.RetentionSize)
 	require.Equal(t, model.Duration(30*time.Minute), c.Storage.OutOfOrderTimeWindow)

@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -116,6 +117,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.ConfigFile == "" {
 		logger.Info("no configuration file given, running on built-in defaults")
 	}
+	applyGoGC(cfg.Server.GoGC, logger)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -299,6 +301,16 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 	})
 }
 
+// applyGoGC sets the garbage collector's target unless the GOGC
+// environment variable already did.
+func applyGoGC(percent int, logger *slog.Logger) {
+	if v, ok := os.LookupEnv("GOGC"); ok {
+		logger.Debug("garbage collector target taken from the environment", "GOGC", v)
+		return
+	}
+	debug.SetGCPercent(percent)
+}
+
 func ingestLimits(cfg *config.Config) ingest.Limits {
 	return ingest.Limits{
 		MaxBodySize:    int64(cfg.Ingest.MaxBodySize),
@@ -349,9 +361,13 @@ func (s *server) reload() (err error) {
 		return err
 	}
 	old := s.current()
-	if cfg.Server != old.Server {
+	startOnly := cfg.Server
+	startOnly.GoGC = old.Server.GoGC
+	if startOnly != old.Server {
 		s.logger.Warn("server.listen, server.data_dir and server.self_scrape take effect only at start; restart to apply them")
+		goGC := cfg.Server.GoGC
 		cfg.Server = old.Server
+		cfg.Server.GoGC = goGC
 	}
 	tokens, err := ingestTokens(cfg, cfg.Server.DataDir, s.logger)
 	if err != nil {
@@ -373,6 +389,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg, nil)) }},
+		{"runtime", func() error { applyGoGC(cfg.Server.GoGC, s.logger); return nil }},
 	}
 	var errs []error
 	for _, r := range reloaders {
