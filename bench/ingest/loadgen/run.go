@@ -76,9 +76,7 @@ func runServer(ctx context.Context, c runConfig, logger *slog.Logger) (*RunResul
 	ic.URL = c.BaseURL + c.WritePath
 	res.Ingest, err = ingest(ctx, ic, logger)
 	if err != nil {
-		if res.Ingest != nil {
-			res.Errors = append(res.Errors, res.Ingest.Errors...)
-		}
+		res.Errors = append(res.Errors, "load: "+err.Error())
 		return res, fmt.Errorf("load: %w", err)
 	}
 	if res.ProcIngest, err = readProc(c.PID, c.ClkTck); err != nil {
