@@ -109,6 +109,9 @@ var serverFlags = []serverFlag{
 		return nil
 	}},
 	{"ingest-token", "bearer token accepted on /api/v1/write, added to config ingest.tokens", func(c *config.Config, v string) error {
+		if len(v) < 16 {
+			return fmt.Errorf("ingest token is shorter than 16 characters; use a long random string (openssl rand -hex 32)")
+		}
 		c.Ingest.Tokens = append(c.Ingest.Tokens, config.Secret(v))
 		return nil
 	}},
