@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,7 +24,8 @@ type scraping struct {
 	discovery *discovery.Manager
 	manager   *scrape.Manager
 	cancel    context.CancelFunc // stops discovery
-	selfAddr  string
+	// selfAddr is where the server's own /metrics is scraped.
+	selfAddr string
 }
 
 func newScraping(app storage.Appendable, reg prometheus.Registerer, logger *slog.Logger) (*scraping, error) {
@@ -73,11 +73,6 @@ func (s *scraping) addTo(g *run.Group) {
 	g.Add(func() error {
 		return s.manager.Run(s.discovery.SyncCh())
 	}, func(error) { s.manager.Stop() })
-}
-
-// selfScrapeTarget is the address the server scrapes its own /metrics on.
-func selfScrapeTarget(a net.Addr) string {
-	return displayAddr(a)
 }
 
 // addSelfScrape adds the server's own job unless the user has one of the

@@ -255,7 +255,9 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 	if err != nil {
 		return closeOnErr(err)
 	}
-	if err := s.scrape.apply(s.promConfig(cfg, addr)); err != nil {
+	// The server scrapes its own /metrics on the address it listens on.
+	s.scrape.selfAddr = displayAddr(addr)
+	if err := s.scrape.apply(s.promConfig(cfg)); err != nil {
 		return closeOnErr(fmt.Errorf("applying scrape configuration: %w", err))
 	}
 
@@ -388,7 +390,7 @@ func (s *server) reload() (err error) {
 			s.ingest.SetLimits(ingestLimits(cfg))
 			return nil
 		}},
-		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg, nil)) }},
+		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
 		{"runtime", func() error { applyGoGC(cfg.Server.GoGC, s.logger); return nil }},
 	}
 	var errs []error
@@ -418,10 +420,7 @@ func (s *server) currentPromConfig() promconfig.Config {
 
 // promConfig returns the Prometheus configuration to scrape with: the
 // user's, plus the server's own /metrics unless turned off.
-func (s *server) promConfig(cfg *config.Config, addr net.Addr) *promconfig.Config {
-	if addr != nil {
-		s.scrape.selfAddr = selfScrapeTarget(addr)
-	}
+func (s *server) promConfig(cfg *config.Config) *promconfig.Config {
 	if cfg.Server.SelfScrape {
 		addSelfScrape(cfg.Prometheus, s.scrape.selfAddr)
 	}
