@@ -381,6 +381,27 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *Li
 	if lim.MaxAge > 0 {
 		minT = timestamp.FromTime(now.Add(-lim.MaxAge))
 	}
+	// window refuses timestamps outside [minT, maxT] before the store sees them.
+	window := func(t int64) error {
+		switch {
+		case t > maxT:
+			return errTooFarAhead
+		case t < minT:
+			return errTooOld
+		}
+		return nil
+	}
+	// refused counts an append error the sender cannot fix by retrying
+	// and returns nil; any other error is returned to stop the request.
+	refused := func(what string, ls labels.Labels, t int64, err error) error {
+		reason, ok := rejectable(err)
+		if !ok {
+			return err
+		}
+		h.metrics.samples.WithLabelValues(reason).Inc()
+		res.reject(what, ls, t, err)
+		return nil
+	}
 	var exb labels.ScratchBuilder
 	gen := cacheGeneration(now)
 	err = decodeWriteRequest(buf, &b.ts, func(s *series) error {
@@ -398,60 +419,43 @@ func (h *RemoteWrite) store(ctx context.Context, buf []byte, b *buffers, lim *Li
 				return nil
 			}
 		}
-		defer func() {
-			if ref != 0 && (!hit || ref != cached.ref) {
-				h.cache.put(s.key, cacheEntry{ref: ref, ls: ls}, gen)
-			}
-		}()
 		for _, smp := range s.samples {
-			var err error
-			switch {
-			case smp.t > maxT:
-				err = errTooFarAhead
-			case smp.t < minT:
-				err = errTooOld
-			default:
+			err := window(smp.t)
+			if err == nil {
 				var r storage.SeriesRef
-				r, err = app.Append(ref, ls, smp.t, smp.v)
-				if err == nil {
+				if r, err = app.Append(ref, ls, smp.t, smp.v); err == nil {
 					ref = r
 					res.stored++
 					continue
 				}
 			}
-			reason, ok := rejectable(err)
-			if !ok {
+			if err := refused("sample", ls, smp.t, err); err != nil {
 				return err
 			}
-			h.metrics.samples.WithLabelValues(reason).Inc()
-			res.reject("sample", ls, smp.t, err)
+		}
+		if ref != 0 && (!hit || ref != cached.ref) {
+			h.cache.put(s.key, cacheEntry{ref: ref, ls: ls}, gen)
 		}
 		for _, raw := range s.histograms {
 			var hp prompb.Histogram
 			if err := hp.Unmarshal(raw); err != nil {
 				return malformed("histogram", err)
 			}
-			var err error
-			switch {
-			case hp.Timestamp > maxT:
-				err = errTooFarAhead
-			case hp.Timestamp < minT:
-				err = errTooOld
-			case hp.IsFloatHistogram():
-				_, err = app.AppendHistogram(0, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
-			default:
-				_, err = app.AppendHistogram(0, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
-			}
+			err := window(hp.Timestamp)
 			if err == nil {
-				res.histograms++
-				continue
+				if hp.IsFloatHistogram() {
+					_, err = app.AppendHistogram(0, ls, hp.Timestamp, nil, hp.ToFloatHistogram())
+				} else {
+					_, err = app.AppendHistogram(0, ls, hp.Timestamp, hp.ToIntHistogram(), nil)
+				}
+				if err == nil {
+					res.histograms++
+					continue
+				}
 			}
-			reason, ok := rejectable(err)
-			if !ok {
+			if err := refused("histogram", ls, hp.Timestamp, err); err != nil {
 				return err
 			}
-			h.metrics.samples.WithLabelValues(reason).Inc()
-			res.reject("histogram", ls, hp.Timestamp, err)
 		}
 		for _, raw := range s.exemplars {
 			var ep prompb.Exemplar

@@ -100,16 +100,3 @@ func (c *seriesCache) put(key []byte, e cacheEntry, gen int64) {
 	s.rotate(gen)
 	s.cur[string(key)] = e
 }
-
-// len returns the number of entries in both generations; a series seen in
-// both counts twice.
-func (c *seriesCache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.Lock()
-		n += len(s.cur) + len(s.prev)
-		s.mu.Unlock()
-	}
-	return n
-}

@@ -9,7 +9,6 @@
 package metrics
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 	"github.com/prometheus/prometheus/util/compression"
@@ -108,11 +106,6 @@ func (s *Store) Stats(statsByLabelName string, limit int) (*tsdb.Stats, error) {
 // WALReplayStatus implements the query API's TSDB status source.
 func (s *Store) WALReplayStatus() (tsdb.WALReplayStatus, error) {
 	return s.stats.Head.WALReplayStatus.GetWALReplayStatus(), nil
-}
-
-// Delete removes the series matched by ms in [mint, maxt].
-func (s *Store) Delete(ctx context.Context, mint, maxt int64, ms ...*labels.Matcher) error {
-	return s.DB.Delete(ctx, mint, maxt, ms...)
 }
 
 // BlockMetas lists the persisted blocks.
