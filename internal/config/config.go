@@ -6,14 +6,28 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
 	promconfig "github.com/prometheus/prometheus/config"
 	"go.yaml.in/yaml/v2"
+
+	"github.com/saypro/monitor/internal/config/yamlconf"
 )
+
+// Aliases of the shared YAML types, so that users of this package need not
+// import yamlconf.
+type (
+	// Bytes is a size in bytes written with a unit in YAML.
+	Bytes = yamlconf.Bytes
+	// Secret is a string that is never printed.
+	Secret = yamlconf.Secret
+	// Error is a configuration error with one "file:line: message" per problem.
+	Error = yamlconf.Error
+)
+
+// ParseBytes parses a size such as 512MB or 50GB; a bare number is bytes.
+func ParseBytes(s string) (Bytes, error) { return yamlconf.ParseBytes(s) }
 
 // Default values. Every field of Config has one, so a missing file is a
 // valid configuration.
@@ -125,20 +139,6 @@ type QueryConfig struct {
 	LookbackDelta model.Duration `yaml:"lookback_delta"`
 }
 
-// Secret is a string that is never printed.
-type Secret string
-
-// String implements fmt.Stringer without revealing the secret.
-func (s Secret) String() string { return "<secret>" }
-
-// MarshalYAML hides the secret when a configuration is printed.
-func (s Secret) MarshalYAML() (any, error) {
-	if s == "" {
-		return "", nil
-	}
-	return "<secret>", nil
-}
-
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c, err := Parse(nil, "")
@@ -204,20 +204,13 @@ func LoadFile(filename string) (*Config, error) {
 // messages and to resolve relative paths; it may be empty.
 func Parse(data []byte, filename string) (*Config, error) {
 	var c Config
-	// An empty document never calls UnmarshalYAML; start from defaults.
-	if err := yaml.UnmarshalStrict([]byte("{}"), &c); err != nil {
+	if err := yamlconf.Decode(data, filename, &c, func() error { return c.validate() }); err != nil {
 		return nil, err
 	}
-	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fileError(filename, data, err)
-	}
 	c.File = filename
-	if err := c.validate(); err != nil {
-		return nil, fileError(filename, data, err)
-	}
 	prom, err := prometheusConfig(data, filename)
 	if err != nil {
-		return nil, fileError(filename, data, err)
+		return nil, yamlconf.Annotate(filename, data, err)
 	}
 	c.Prometheus = prom
 	c.Global = prom.GlobalConfig
@@ -225,69 +218,54 @@ func Parse(data []byte, filename string) (*Config, error) {
 	return &c, nil
 }
 
-// fieldError is a validation error tied to a YAML path such as
-// storage.retention, so that its line can be found.
-type fieldError struct {
-	path []string
-	msg  string
-}
-
-func (e *fieldError) Error() string {
-	return strings.Join(e.path, ".") + ": " + e.msg
-}
-
-func errField(msg string, path ...string) error {
-	return &fieldError{path: path, msg: msg}
-}
-
 func (c *Config) validate() error {
 	var errs []error
 	if c.Server.Listen == "" {
-		errs = append(errs, errField("must not be empty", "server", "listen"))
+		errs = append(errs, yamlconf.Field("must not be empty", "server", "listen"))
 	}
 	if c.Server.DataDir == "" {
-		errs = append(errs, errField("must not be empty", "server", "data_dir"))
+		errs = append(errs, yamlconf.Field("must not be empty", "server", "data_dir"))
 	}
 	if c.Server.GoGC < 10 || c.Server.GoGC > 1000 {
-		errs = append(errs, errField("must be between 10 and 1000", "server", "go_gc"))
+		errs = append(errs, yamlconf.Field("must be between 10 and 1000", "server", "go_gc"))
 	}
 	if c.Storage.Retention <= 0 {
-		errs = append(errs, errField("must be positive (for example 30d)", "storage", "retention"))
+		errs = append(errs, yamlconf.Field("must be positive (for example 30d)", "storage", "retention"))
 	}
 	if c.Storage.RetentionSize < 0 {
-		errs = append(errs, errField("must not be negative", "storage", "retention_size"))
+		errs = append(errs, yamlconf.Field("must not be negative", "storage", "retention_size"))
 	}
 	if c.Storage.OutOfOrderTimeWindow < 0 {
-		errs = append(errs, errField("must not be negative", "storage", "out_of_order_time_window"))
+		errs = append(errs, yamlconf.Field("must not be negative", "storage", "out_of_order_time_window"))
 	}
 	for i, t := range c.Ingest.Tokens {
 		if len(t) < 16 {
-			errs = append(errs, errField(fmt.Sprintf("token %d is shorter than 16 characters; use a long random string (openssl rand -hex 32)", i+1), "ingest", "tokens"))
+			errs = append(errs, yamlconf.Field(fmt.Sprintf("token %d is shorter than 16 characters; use a long random string (openssl rand -hex 32)", i+1), "ingest", "tokens"))
 		}
 	}
 	if c.Ingest.MaxBodySize <= 0 {
-		errs = append(errs, errField("must be positive", "ingest", "max_body_size"))
+		errs = append(errs, yamlconf.Field("must be positive", "ingest", "max_body_size"))
 	}
 	if c.Ingest.MaxDecodedSize < c.Ingest.MaxBodySize {
-		errs = append(errs, errField("must be at least ingest.max_body_size", "ingest", "max_decoded_size"))
+		errs = append(errs, yamlconf.Field("must be at least ingest.max_body_size", "ingest", "max_decoded_size"))
 	}
 	if c.Ingest.MaxConcurrentRequests <= 0 {
-		errs = append(errs, errField("must be positive", "ingest", "max_concurrent_requests"))
+		errs = append(errs, yamlconf.Field("must be positive", "ingest", "max_concurrent_requests"))
 	}
 	if c.Ingest.MaxAheadTime < 0 {
-		errs = append(errs, errField("must not be negative", "ingest", "max_ahead_time"))
+		errs = append(errs, yamlconf.Field("must not be negative", "ingest", "max_ahead_time"))
 	}
 	if c.Query.Timeout <= 0 {
-		errs = append(errs, errField("must be positive", "query", "timeout"))
+		errs = append(errs, yamlconf.Field("must be positive", "query", "timeout"))
 	}
 	if c.Query.MaxSamples <= 0 {
-		errs = append(errs, errField("must be positive", "query", "max_samples"))
+		errs = append(errs, yamlconf.Field("must be positive", "query", "max_samples"))
 	}
 	if c.Query.MaxConcurrent <= 0 {
-		errs = append(errs, errField("must be positive", "query", "max_concurrent"))
+		errs = append(errs, yamlconf.Field("must be positive", "query", "max_concurrent"))
 	}
 	if c.Query.LookbackDelta <= 0 {
-		errs = append(errs, errField("must be positive", "query", "lookback_delta"))
+		errs = append(errs, yamlconf.Field("must be positive", "query", "lookback_delta"))
 	}
 	return errors.Join(errs...)
 }
@@ -351,136 +329,6 @@ func withDefaultScrapeInterval(v any) any {
 		}
 	}
 	return append(yaml.MapSlice{{Key: "scrape_interval", Value: DefaultScrapeInterval.String()}}, m...)
-}
-
-var (
-	yamlLine     = regexp.MustCompile(`^\s*line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type .*$`)
-	quoted       = regexp.MustCompile(`"([^"]+)"`)
-)
-
-// guessLine finds the line of a validation error that the YAML parser
-// could not place (errors from custom decoders carry no position): the
-// line whose value is a quoted string of the message. For
-// "multiple ..." errors it is the last such line, the repeated one.
-func guessLine(data []byte, msg string) int {
-	lines := strings.Split(string(data), "\n")
-	for _, m := range quoted.FindAllStringSubmatch(msg, -1) {
-		found := 0
-		for i, raw := range lines {
-			v := strings.TrimSpace(raw)
-			if j := strings.Index(v, ": "); j >= 0 {
-				v = v[j+2:]
-			} else {
-				v = strings.TrimPrefix(v, "- ")
-			}
-			if strings.Trim(strings.TrimSpace(v), `"'`) != m[1] {
-				continue
-			}
-			found = i + 1
-			if !strings.Contains(msg, "multiple") {
-				return found
-			}
-		}
-		if found > 0 {
-			return found
-		}
-	}
-	return 0
-}
-
-// fileError rewrites decoding and validation errors as "file:line: message"
-// lines, one per problem.
-func fileError(filename string, data []byte, err error) error {
-	name := filename
-	if name == "" {
-		name = "<config>"
-	}
-	var lines []string
-	var add func(error)
-	add = func(err error) {
-		if joined, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range joined.Unwrap() {
-				add(e)
-			}
-			return
-		}
-		var te *yaml.TypeError
-		var fe *fieldError
-		switch {
-		case errors.As(err, &te):
-			for _, e := range te.Errors {
-				if m := yamlLine.FindStringSubmatch(e); m != nil {
-					lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], unknownField.ReplaceAllString(m[2], "unknown key $1 (check its spelling and indentation; see docs/configuration.md)")))
-				} else {
-					lines = append(lines, name+": "+e)
-				}
-			}
-		case errors.As(err, &fe):
-			if line := lineOf(data, fe.path); line > 0 {
-				lines = append(lines, fmt.Sprintf("%s:%d: %s", name, line, fe.Error()))
-			} else {
-				lines = append(lines, name+": "+fe.Error())
-			}
-		default:
-			msg := err.Error()
-			if m := yamlLine.FindStringSubmatch(strings.TrimPrefix(msg, "yaml: ")); m != nil {
-				lines = append(lines, fmt.Sprintf("%s:%s: %s", name, m[1], m[2]))
-			} else if line := guessLine(data, msg); line > 0 {
-				lines = append(lines, fmt.Sprintf("%s:%d: %s", name, line, msg))
-			} else {
-				lines = append(lines, name+": "+msg)
-			}
-		}
-	}
-	add(err)
-	return &Error{Lines: lines, err: err}
-}
-
-// Error is a configuration error; Lines has one "file:line: message" entry
-// per problem found.
-type Error struct {
-	Lines []string
-	err   error
-}
-
-func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
-
-// Unwrap returns the underlying error.
-func (e *Error) Unwrap() error { return e.err }
-
-// lineOf returns the 1-based line of the key at path in a YAML document, or
-// 0 when the key is not in the document (its value is then a default). It
-// understands block mappings, which is what configuration files use.
-func lineOf(data []byte, path []string) int {
-	type level struct{ indent, child int }
-	var stack []level // matched keys of path, outermost first
-	for i, raw := range strings.Split(string(data), "\n") {
-		trimmed := strings.TrimLeft(raw, " ")
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		indent := len(raw) - len(trimmed)
-		for len(stack) > 0 && indent <= stack[len(stack)-1].indent {
-			stack = stack[:len(stack)-1]
-		}
-		want := 0
-		if len(stack) > 0 {
-			top := &stack[len(stack)-1]
-			if top.child < 0 {
-				top.child = indent
-			}
-			want = top.child
-		}
-		if indent != want || !strings.HasPrefix(trimmed, path[len(stack)]+":") {
-			continue
-		}
-		if len(stack)+1 == len(path) {
-			return i + 1
-		}
-		stack = append(stack, level{indent: indent, child: -1})
-	}
-	return 0
 }
 
 // ParseDuration parses a Prometheus-style duration such as 30d or 1h30m.

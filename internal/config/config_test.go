@@ -119,45 +119,6 @@ func fmtAll(ts []Secret) string {
 	return b.String()
 }
 
-func TestLineOf(t *testing.T) {
-	doc := []byte("server:\n  retention: 1\n# storage:\nstorage:\n\n  other:\n    retention: 2\n  retention: 3\n")
-	for _, tc := range []struct {
-		path []string
-		want int
-	}{
-		{[]string{"server"}, 1},
-		{[]string{"storage"}, 4},
-		{[]string{"storage", "retention"}, 8},
-		{[]string{"storage", "other", "retention"}, 7},
-		{[]string{"query", "timeout"}, 0},
-	} {
-		require.Equal(t, tc.want, lineOf(doc, tc.path), "%v", tc.path)
-	}
-}
-
-func TestParseBytes(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Bytes
-		err  bool
-	}{
-		{"0", 0, false},
-		{"1024", 1024, false},
-		{"512MB", 512 << 20, false},
-		{"1GiB", 1 << 30, false},
-		{"lots", 0, true},
-		{"", 0, true},
-	} {
-		got, err := ParseBytes(tc.in)
-		if tc.err {
-			require.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
-}
-
 // FuzzParse feeds arbitrary documents to the loader: it must return a
 // configuration or an error, never panic or hang.
 func FuzzParse(f *testing.F) {
