@@ -12,6 +12,7 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/saypro/monitor/internal/config/agentconfig"
 	"github.com/saypro/monitor/internal/config/yamlconf"
 )
 
@@ -43,7 +44,17 @@ var (
 	DefaultStorage = StorageConfig{
 		Retention:     model.Duration(30 * 24 * time.Hour),
 		RetentionSize: 0,
+		// Agents send their disk backlog when the server comes back;
+		// a day of it must be accepted even though newer samples from
+		// other hosts have arrived since.
+		OutOfOrderTimeWindow: model.Duration(24 * time.Hour),
 	}
+	// DefaultAgent runs the in-process agent on the server's own host.
+	DefaultAgent = AgentConfig{Enabled: true, Collect: agentconfig.DefaultCollect}
+	// DefaultInventory is the default host inventory section.
+	DefaultInventory = InventoryConfig{DownAfter: model.Duration(2 * time.Minute)}
+	// DefaultState keeps state in SQLite under the data directory.
+	DefaultState = StateConfig{Driver: "sqlite"}
 	// DefaultIngest is the default ingest section.
 	DefaultIngest = IngestConfig{
 		MaxBodySize:           32 << 20,
@@ -72,6 +83,12 @@ type Config struct {
 	Storage StorageConfig `yaml:"storage"`
 	Ingest  IngestConfig  `yaml:"ingest"`
 	Query   QueryConfig   `yaml:"query"`
+	// Agent is the in-process agent that monitors the server's own host.
+	Agent AgentConfig `yaml:"agent"`
+	// Inventory is the host inventory filled from agent heartbeats.
+	Inventory InventoryConfig `yaml:"inventory"`
+	// State is the SQL store for the inventory and, later, users and incidents.
+	State StateConfig `yaml:"state"`
 
 	// The keys below have exactly the meaning they have in prometheus.yml.
 	// They are decoded here so that unknown keys are reported with their
@@ -139,6 +156,50 @@ type QueryConfig struct {
 	LookbackDelta model.Duration `yaml:"lookback_delta"`
 }
 
+// AgentConfig configures the agent that runs inside the server.
+type AgentConfig struct {
+	// Enabled turns the in-process agent on (the default).
+	Enabled bool `yaml:"enabled"`
+	// Collect has the same keys as in an agent's configuration file.
+	agentconfig.Collect `yaml:",inline"`
+}
+
+// InventoryConfig configures the host inventory.
+type InventoryConfig struct {
+	// DownAfter is how long a host may stay silent before it is marked down.
+	DownAfter model.Duration `yaml:"down_after"`
+}
+
+// StateConfig selects the SQL state store.
+type StateConfig struct {
+	// Driver is sqlite (embedded, the default) or postgres.
+	Driver string `yaml:"driver"`
+	// DSN is the SQLite file (default <data_dir>/state.db) or a PostgreSQL
+	// URL such as postgres://user:pass@host:5432/saypro.
+	DSN Secret `yaml:"dsn,omitempty"`
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *AgentConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultAgent
+	type plain AgentConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *InventoryConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultInventory
+	type plain InventoryConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *StateConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultState
+	type plain StateConfig
+	return unmarshal((*plain)(c))
+}
+
 // Default returns the configuration used when no file is given.
 func Default() *Config {
 	c, err := Parse(nil, "")
@@ -152,11 +213,14 @@ func Default() *Config {
 // UnmarshalYAML sets the defaults before decoding.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{
-		Server:  DefaultServer,
-		Storage: DefaultStorage,
-		Ingest:  DefaultIngest,
-		Query:   DefaultQuery,
-		Global:  promconfig.DefaultGlobalConfig,
+		Server:    DefaultServer,
+		Storage:   DefaultStorage,
+		Ingest:    DefaultIngest,
+		Query:     DefaultQuery,
+		Agent:     DefaultAgent,
+		Inventory: DefaultInventory,
+		State:     DefaultState,
+		Global:    promconfig.DefaultGlobalConfig,
 	}
 	type plain Config
 	return unmarshal((*plain)(c))
@@ -263,6 +327,16 @@ func (c *Config) validate() error {
 	}
 	if c.Query.MaxConcurrent <= 0 {
 		errs = append(errs, yamlconf.Field("must be positive", "query", "max_concurrent"))
+	}
+	errs = append(errs, c.Agent.Validate([]string{"agent"})...)
+	if c.Inventory.DownAfter < model.Duration(10*time.Second) {
+		errs = append(errs, yamlconf.Field("must be at least 10s", "inventory", "down_after"))
+	}
+	if c.State.Driver != "sqlite" && c.State.Driver != "postgres" {
+		errs = append(errs, yamlconf.Field(fmt.Sprintf("unknown driver %q: use sqlite or postgres", c.State.Driver), "state", "driver"))
+	}
+	if c.State.Driver == "postgres" && c.State.DSN == "" {
+		errs = append(errs, yamlconf.Field("postgres needs a dsn such as postgres://user:pass@host:5432/saypro", "state", "dsn"))
 	}
 	if c.Query.LookbackDelta <= 0 {
 		errs = append(errs, yamlconf.Field("must be positive", "query", "lookback_delta"))
