@@ -1,6 +1,7 @@
 # SayPro Monitor. `make run` builds and starts the server; `make test` runs every test.
 GO        ?= go
 BIN       := bin/saypro-monitor
+AGENT_BIN := bin/saypro-agent
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 REVISION  ?= $(shell git rev-parse --verify -q HEAD 2>/dev/null || echo unknown)
 BRANCH    ?= $(shell git symbolic-ref --short -q HEAD 2>/dev/null || echo unknown)
@@ -10,7 +11,9 @@ LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
              -X $(VPKG).Branch=$(BRANCH) -X $(VPKG).BuildDate=$(BUILDDATE) \
              -X $(VPKG).BuildUser=$(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
 # Packages with concurrency get the race detector in `make test`.
-RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/...
+RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
+             ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
+             ./internal/inventory/... ./internal/state/...
 
 .PHONY: all build run test vet fmt-check unit race e2e fuzz bench clean
 
@@ -18,6 +21,7 @@ all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/saypro-monitor
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(AGENT_BIN) ./cmd/saypro-agent
 
 run: build
 	./$(BIN) server $(ARGS)
@@ -38,7 +42,8 @@ race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
 # End-to-end tests build the real binary and run it (and Prometheus from
-# Debian's package, when installed) on loopback ports.
+# Debian's package, when installed) on loopback ports; the agent tests run
+# Debian's prometheus-node-exporter beside ours.
 e2e:
 	$(GO) test -count=1 -timeout 20m ./e2e/...
 
@@ -47,6 +52,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeWriteRequest -fuzztime $(FUZZTIME) ./internal/ingest
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzParseAgent -fuzztime $(FUZZTIME) ./internal/config/agentconfig
 
 bench: build
 	bench/ingest/run.sh

@@ -267,6 +267,22 @@ func (h *RemoteWrite) serve(w http.ResponseWriter, r *http.Request) (int, string
 	return http.StatusNoContent, version
 }
 
+// Authorize wraps next so that it only runs for requests carrying one of
+// the accepted ingest tokens: agents use the same token for heartbeats as
+// for remote-write.
+func (h *RemoteWrite) Authorize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if code, msg := h.authenticate(r); code != 0 {
+			if code == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="saypro-ingest"`)
+			}
+			http.Error(w, msg, code)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // authenticate returns 0 when the request carries an accepted bearer token.
 func (h *RemoteWrite) authenticate(r *http.Request) (int, string) {
 	auth := r.Header.Get("Authorization")

@@ -25,6 +25,10 @@ type Options struct {
 	API http.Handler
 	// RemoteWrite serves /api/v1/write.
 	RemoteWrite http.Handler
+	// Heartbeat serves the agents' heartbeats (authenticated by the caller).
+	Heartbeat http.Handler
+	// Hosts serves the host inventory API below /api/v1/hosts.
+	Hosts http.Handler
 	// Gatherer backs /metrics.
 	Gatherer prometheus.Gatherer
 	// Reload re-reads the configuration; its error is shown to the caller.
@@ -76,6 +80,13 @@ func (h *Handler) Install(o Options) error {
 	))
 	mux.Handle("/api/v1/write", o.RemoteWrite)
 	mux.Handle("/api/v1/", o.API)
+	if o.Heartbeat != nil {
+		mux.Handle("/api/v1/agent/heartbeat", o.Heartbeat)
+	}
+	if o.Hosts != nil {
+		mux.Handle("/api/v1/hosts", o.Hosts)
+		mux.Handle("/api/v1/hosts/", o.Hosts)
+	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := landing.Execute(w, o.Version); err != nil {
