@@ -23,8 +23,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// binary is the path of the saypro-monitor binary built by TestMain.
-var binary string
+// binary is the path of the saypro-monitor binary built by TestMain, and
+// agentBinary that of the small saypro-agent.
+var binary, agentBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "saypro-e2e-")
@@ -33,13 +34,16 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "saypro-monitor")
-	build := exec.Command("go", "build", "-o", binary,
-		"-ldflags", "-X github.com/prometheus/common/version.Version=e2e-test -X github.com/prometheus/common/version.Revision=e2e",
-		"../cmd/saypro-monitor")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building saypro-monitor:", err)
-		os.Exit(1)
+	agentBinary = filepath.Join(dir, "saypro-agent")
+	for out, pkg := range map[string]string{binary: "../cmd/saypro-monitor", agentBinary: "../cmd/saypro-agent"} {
+		build := exec.Command("go", "build", "-o", out,
+			"-ldflags", "-X github.com/prometheus/common/version.Version=e2e-test -X github.com/prometheus/common/version.Revision=e2e",
+			pkg)
+		build.Stdout, build.Stderr = os.Stdout, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", pkg+":", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

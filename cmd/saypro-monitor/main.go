@@ -18,7 +18,9 @@ import (
 
 	"github.com/prometheus/common/version"
 
+	"github.com/saypro/monitor/internal/agentcmd"
 	"github.com/saypro/monitor/internal/config"
+	"github.com/saypro/monitor/internal/logging"
 	"github.com/saypro/monitor/internal/server"
 )
 
@@ -38,7 +40,8 @@ Usage:
   saypro-monitor <command> [flags]
 
 Commands:
-  server               run the server (metrics store, query API, remote-write ingest, scraping)
+  server               run the server (metrics store, query API, remote-write ingest, scraping, host inventory)
+  agent                run the host agent: collect this host's metrics and ship them to a server
   config check FILE    validate a configuration file; errors name file and line
   version              print version, commit and build date
 
@@ -53,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	switch args[0] {
 	case "server":
 		return runServer(args[1:], stdout, stderr, getenv)
+	case "agent":
+		return agentcmd.Main("saypro-monitor agent", args[1:], stdout, stderr, getenv)
 	case "config":
 		if len(args) < 2 || args[1] != "check" {
 			fmt.Fprintln(stderr, "usage: saypro-monitor config check FILE")
@@ -150,7 +155,7 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		return getenv(env)
 	}
 
-	logger, err := newLogger(pick("log-level", "SAYPRO_LOG_LEVEL", logLevel), pick("log-format", "SAYPRO_LOG_FORMAT", logFormat), stderr)
+	logger, err := logging.New(pick("log-level", "SAYPRO_LOG_LEVEL", logLevel), pick("log-format", "SAYPRO_LOG_FORMAT", logFormat), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "saypro-monitor server:", err)
 		return exitUsage
@@ -218,23 +223,4 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: valid (%d scrape configs)\n", file, len(scfgs))
 	}
 	return code
-}
-
-func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
-	var lv slog.Level
-	if level == "" {
-		level = "info"
-	}
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("invalid log level %q: use debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "", "text", "logfmt":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	default:
-		return nil, fmt.Errorf("invalid log format %q: use text or json", format)
-	}
 }

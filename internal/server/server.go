@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -37,10 +38,13 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/saypro/monitor/internal/agent"
 	"github.com/saypro/monitor/internal/config"
 	"github.com/saypro/monitor/internal/ingest"
+	"github.com/saypro/monitor/internal/inventory"
 	"github.com/saypro/monitor/internal/metrics"
 	"github.com/saypro/monitor/internal/query"
+	"github.com/saypro/monitor/internal/state"
 	"github.com/saypro/monitor/internal/web"
 )
 
@@ -90,11 +94,14 @@ type server struct {
 	lastOK    bool
 	reloadReq chan chan error
 
-	store   *metrics.Store
-	api     *query.API
-	scrape  *scraping
-	ingest  *ingest.RemoteWrite
-	reloads reloadMetrics
+	store     *metrics.Store
+	state     *state.DB
+	inventory *inventory.Inventory
+	agent     *agent.Agent
+	api       *query.API
+	scrape    *scraping
+	ingest    *ingest.RemoteWrite
+	reloads   reloadMetrics
 }
 
 type reloadMetrics struct {
@@ -161,6 +168,9 @@ func Run(ctx context.Context, o Options) error {
 		if err := s.api.Close(); err != nil {
 			logger.Warn("closing the active query log", "err", err)
 		}
+		if err := s.state.Close(); err != nil {
+			logger.Error("closing state store", "err", err)
+		}
 		logger.Info("closing metrics store")
 		if err := s.store.Close(); err != nil {
 			logger.Error("closing metrics store", "err", err)
@@ -193,6 +203,14 @@ func Run(ctx context.Context, o Options) error {
 		})
 	}
 	s.scrape.addTo(&g)
+	{
+		ctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error { return s.inventory.Run(ctx) }, func(error) { cancel() })
+	}
+	if s.agent != nil {
+		ctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error { return s.agent.Run(ctx) }, func(error) { cancel() })
+	}
 	{
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
@@ -248,8 +266,41 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 	logger.Info("metrics store open", "dir", filepath.Join(dataDir, "metrics"), "took", time.Since(start).Round(time.Millisecond), "retention", cfg.Storage.Retention)
 
 	closeOnErr := func(err error) error {
+		if s.state != nil {
+			s.state.Close()
+		}
 		store.Close()
 		return err
+	}
+	dsn := string(cfg.State.DSN)
+	if cfg.State.Driver == "sqlite" && dsn == "" {
+		dsn = filepath.Join(dataDir, "state.db")
+	}
+	s.state, err = state.Open(context.Background(), state.Options{Driver: cfg.State.Driver, DSN: dsn, Logger: logger.With("component", "state")})
+	if err != nil {
+		return closeOnErr(fmt.Errorf("opening the state store: %w", err))
+	}
+	s.inventory, err = inventory.New(inventory.Options{
+		DB:         s.state,
+		DownAfter:  time.Duration(cfg.Inventory.DownAfter),
+		Logger:     logger.With("component", "inventory"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if cfg.Agent.Enabled {
+		s.agent, err = agent.New(agent.Options{
+			Collect:    cfg.Agent.Collect,
+			Version:    version.Version,
+			Sink:       localSink{store: store, inventory: s.inventory},
+			Registerer: reg,
+			Logger:     logger.With("component", "agent"),
+		})
+		if err != nil {
+			return closeOnErr(fmt.Errorf("starting the in-process agent (agent.enabled: false turns it off): %w", err))
+		}
+		logger.Info("monitoring this host with the in-process agent", "instance", s.agent.Instance())
 	}
 	s.scrape, err = newScraping(store, reg, logger)
 	if err != nil {
@@ -296,6 +347,8 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 	return h.Install(web.Options{
 		API:         s.api,
 		RemoteWrite: s.ingest,
+		Heartbeat:   s.ingest.Authorize(s.inventory.HeartbeatHandler()),
+		Hosts:       s.inventory.APIHandler(),
 		Gatherer:    reg,
 		Reload:      s.requestReload,
 		Logger:      logger.With("component", "web"),
@@ -375,6 +428,12 @@ func (s *server) reload() (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.State != old.State {
+		s.logger.Warn("state.driver and state.dsn take effect only at start; restart to apply them")
+	}
+	if !sameAgent(cfg.Agent, old.Agent) {
+		s.logger.Warn("agent settings take effect only at start; restart to apply them")
+	}
 	if cfg.Query != old.Query {
 		s.logger.Warn("query limits take effect only at start; restart to apply them")
 	}
@@ -391,6 +450,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
+		{"inventory", func() error { s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter)); return nil }},
 		{"runtime", func() error { applyGoGC(cfg.Server.GoGC, s.logger); return nil }},
 	}
 	var errs []error
@@ -483,4 +543,9 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// sameAgent reports whether two in-process agent settings are equal.
+func sameAgent(a, b config.AgentConfig) bool {
+	return reflect.DeepEqual(a, b)
 }

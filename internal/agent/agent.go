@@ -1,0 +1,293 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/collector"
+	"github.com/saypro/monitor/internal/config/agentconfig"
+)
+
+// Sink receives what the agent produces. Write must not wait for the
+// network: the remote sink queues on disk.
+type Sink interface {
+	// Write stores or queues one collection's series.
+	Write(ctx context.Context, series []prompb.TimeSeries) error
+	// Heartbeat reports the host's identity and liveness.
+	Heartbeat(ctx context.Context, hb agentapi.Heartbeat) (agentapi.HeartbeatResponse, error)
+}
+
+// Options configure an Agent. Logger is required.
+type Options struct {
+	// Collect says what to collect, how often and with which labels.
+	Collect agentconfig.Collect
+	// Version is reported in saypro_agent_info and heartbeats.
+	Version string
+	// Sink receives samples and heartbeats; nil runs pull-only (/metrics).
+	Sink Sink
+	// Registerer receives the agent's own metrics. Nil registers them
+	// with the agent's gatherer, so that they are pushed and served too.
+	Registerer prometheus.Registerer
+	// Extra is gathered and pushed along with the host collectors, for
+	// example the standalone agent's Go runtime and queue metrics.
+	Extra  prometheus.Gatherer
+	Logger *slog.Logger
+	// Hostname returns the default instance label; nil uses os.Hostname.
+	Hostname func() (string, error)
+}
+
+// Agent collects host metrics and ships them to a Sink.
+type Agent struct {
+	opts     Options
+	logger   *slog.Logger
+	node     *collector.Node
+	reg      *prometheus.Registry
+	gatherer prometheus.Gatherer
+	builder  *seriesBuilder
+	instance string
+	started  time.Time
+
+	collections   *prometheus.CounterVec
+	collectTime   prometheus.Gauge
+	seriesWritten prometheus.Gauge
+	heartbeats    *prometheus.CounterVec
+	clockOffset   prometheus.Gauge
+
+	mu            sync.Mutex
+	heartbeatFail bool
+	writeFail     bool
+}
+
+// New builds an Agent and its collectors.
+func New(o Options) (*Agent, error) {
+	if o.Logger == nil {
+		return nil, errors.New("agent: Logger is required")
+	}
+	c := o.Collect
+	node, err := collector.New(collector.Options{
+		ProcPath:                     c.Paths.Proc,
+		SysPath:                      c.Paths.Sys,
+		RootPath:                     c.Paths.Root,
+		AgentVersion:                 o.Version,
+		Disabled:                     c.Collectors.Disabled,
+		DiskDeviceExclude:            c.Collectors.Disk.DeviceExclude,
+		FilesystemMountPointsExclude: c.Collectors.Filesystem.MountPointsExclude,
+		FilesystemFSTypesExclude:     c.Collectors.Filesystem.FSTypesExclude,
+		NetworkDeviceExclude:         c.Collectors.Network.DeviceExclude,
+		StatfsTimeout:                time.Duration(c.Collectors.Filesystem.StatfsTimeout),
+		Logger:                       o.Logger.With("component", "collector"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	instance := c.Instance
+	if instance == "" {
+		hostname := o.Hostname
+		if hostname == nil {
+			hostname = os.Hostname
+		}
+		if instance, err = hostname(); err != nil || instance == "" {
+			return nil, fmt.Errorf("agent: cannot tell the host name (%v); set instance in the configuration or --instance", err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(node); err != nil {
+		return nil, err
+	}
+	target := map[string]string{"job": "node", "instance": instance}
+	for k, v := range c.Labels {
+		target[k] = v
+	}
+	a := &Agent{
+		opts:     o,
+		logger:   o.Logger,
+		node:     node,
+		reg:      reg,
+		gatherer: reg,
+		builder:  newSeriesBuilder(target),
+		instance: instance,
+		started:  time.Now(),
+	}
+	if o.Extra != nil {
+		a.gatherer = prometheus.Gatherers{reg, o.Extra}
+	}
+	r := o.Registerer
+	if r == nil {
+		r = reg
+	}
+	f := promauto.With(r)
+	a.collections = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "saypro_agent_collections_total",
+		Help: "Collections of the host metrics by result (ok or error: the sink refused them).",
+	}, []string{"result"})
+	a.collectTime = f.NewGauge(prometheus.GaugeOpts{
+		Name: "saypro_agent_collection_duration_seconds",
+		Help: "How long the last collection took, gathering and queueing.",
+	})
+	a.seriesWritten = f.NewGauge(prometheus.GaugeOpts{
+		Name: "saypro_agent_collection_series",
+		Help: "Series in the last collection.",
+	})
+	a.heartbeats = f.NewCounterVec(prometheus.CounterOpts{
+		Name: "saypro_agent_heartbeats_total",
+		Help: "Heartbeats sent to the server by result.",
+	}, []string{"result"})
+	a.clockOffset = f.NewGauge(prometheus.GaugeOpts{
+		Name: "saypro_agent_server_clock_offset_seconds",
+		Help: "Server clock minus this host's clock, from the last heartbeat (half the round trip is allowed for).",
+	})
+	return a, nil
+}
+
+// Instance returns the instance label the agent uses.
+func (a *Agent) Instance() string { return a.instance }
+
+// Gatherer returns what /metrics serves: the host collectors plus Extra.
+func (a *Agent) Gatherer() prometheus.Gatherer { return a.gatherer }
+
+// Run collects and sends heartbeats every interval until ctx is done. A
+// failing collector or sink is logged and retried on the next tick; Run
+// returns nil when ctx is cancelled.
+func (a *Agent) Run(ctx context.Context) error {
+	if a.opts.Sink == nil {
+		a.logger.Info("no server configured: serving /metrics only (pull mode, like node_exporter)")
+		<-ctx.Done()
+		return nil
+	}
+	interval := time.Duration(a.opts.Collect.Interval)
+	a.logger.Info("agent running", "instance", a.instance, "interval", interval)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		a.every(ctx, interval, func(now time.Time) { a.collect(ctx, now) })
+	}()
+	go func() {
+		defer wg.Done()
+		a.every(ctx, interval, func(time.Time) { a.heartbeat(ctx) })
+	}()
+	wg.Wait()
+	return nil
+}
+
+// every runs fn at once and then on every tick of interval until ctx is
+// done.
+func (a *Agent) every(ctx context.Context, interval time.Duration, fn func(time.Time)) {
+	fn(time.Now())
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			fn(now)
+		}
+	}
+}
+
+// Collect gathers once and returns the labelled series stamped with now.
+func (a *Agent) Collect(now time.Time) ([]prompb.TimeSeries, error) {
+	mfs, err := a.gatherer.Gather()
+	// Gather returns what it could along with the error of a broken
+	// collector; the failing collector reports node_scrape_collector_success 0.
+	series := a.builder.build(make([]prompb.TimeSeries, 0, 1024), mfs, now.UnixMilli())
+	if len(series) == 0 && err != nil {
+		return nil, err
+	}
+	if err != nil {
+		a.logger.Debug("gathering reported problems", "err", err)
+	}
+	return series, nil
+}
+
+func (a *Agent) collect(ctx context.Context, now time.Time) {
+	start := time.Now()
+	series, err := a.Collect(now)
+	if err == nil {
+		err = a.opts.Sink.Write(ctx, series)
+	}
+	a.collectTime.Set(time.Since(start).Seconds())
+	a.seriesWritten.Set(float64(len(series)))
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		a.collections.WithLabelValues("error").Inc()
+		if !a.writeFail {
+			a.logger.Error("collection could not be stored; retrying every interval", "err", err)
+		}
+		a.writeFail = true
+		return
+	}
+	a.collections.WithLabelValues("ok").Inc()
+	if a.writeFail {
+		a.logger.Info("collections are stored again")
+	}
+	a.writeFail = false
+}
+
+// HeartbeatMessage describes the host for the inventory.
+func (a *Agent) HeartbeatMessage() (agentapi.Heartbeat, error) {
+	info, err := a.node.HostInfo()
+	if err != nil {
+		return agentapi.Heartbeat{}, err
+	}
+	return agentapi.Heartbeat{
+		Instance:       a.instance,
+		Hostname:       info.Hostname,
+		OS:             info.OS,
+		OSID:           info.OSID,
+		OSVersion:      info.OSVersion,
+		Kernel:         info.Kernel,
+		Arch:           info.Arch,
+		CPUs:           info.CPUs,
+		MemoryBytes:    info.MemoryBytes,
+		AgentVersion:   a.opts.Version,
+		AgentStartTime: a.started.UTC(),
+		BootTime:       info.BootTime.UTC(),
+		Labels:         a.opts.Collect.Labels,
+		Interval:       agentapi.Seconds(time.Duration(a.opts.Collect.Interval)),
+		Time:           time.Now().UTC(),
+	}, nil
+}
+
+func (a *Agent) heartbeat(ctx context.Context) {
+	hb, err := a.HeartbeatMessage()
+	var resp agentapi.HeartbeatResponse
+	sent := time.Now()
+	if err == nil {
+		resp, err = a.opts.Sink.Heartbeat(ctx, hb)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		a.heartbeats.WithLabelValues("error").Inc()
+		if !a.heartbeatFail {
+			a.logger.Warn("heartbeat failed; samples are kept in the queue and the heartbeat is retried every interval", "err", err)
+		}
+		a.heartbeatFail = true
+		return
+	}
+	a.heartbeats.WithLabelValues("ok").Inc()
+	if a.heartbeatFail {
+		a.logger.Info("heartbeats reach the server again")
+	}
+	a.heartbeatFail = false
+	if !resp.ServerTime.IsZero() {
+		rtt := time.Since(sent)
+		a.clockOffset.Set(resp.ServerTime.Sub(sent.Add(rtt / 2)).Seconds())
+	}
+}

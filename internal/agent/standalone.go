@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/saypro/monitor/internal/config/agentconfig"
+	"github.com/saypro/monitor/internal/remotewrite"
+)
+
+// Standalone runs the agent as its own process, as `saypro-monitor agent`
+// does: collectors, the disk queue and its sender when a server is
+// configured, and the /metrics listener. It returns when ctx is cancelled
+// (nil) or when the listener fails.
+func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, logger *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	userAgent := "saypro-agent/" + version
+
+	var (
+		sink  Sink
+		queue *remotewrite.Client
+	)
+	if cfg.Server.URL != "" {
+		token := string(cfg.Server.Token)
+		if cfg.Server.TokenFile != "" {
+			b, err := os.ReadFile(cfg.Server.TokenFile)
+			if err != nil {
+				return fmt.Errorf("reading the token file: %w", err)
+			}
+			token = strings.TrimSpace(string(b))
+		}
+		if token == "" {
+			logger.Warn("no token configured: the server will refuse the samples (set --token, SAYPRO_AGENT_TOKEN or server.token; the server's token is in <data-dir>/ingest-token)")
+		}
+		tlsOpts := remotewrite.TLSOptions{
+			CAFile:             cfg.Server.TLS.CAFile,
+			Fingerprint:        cfg.Server.TLS.Fingerprint,
+			InsecureSkipVerify: cfg.Server.TLS.InsecureSkipVerify,
+			ServerName:         cfg.Server.TLS.ServerName,
+		}
+		client, err := remotewrite.NewHTTPClient(tlsOpts, time.Duration(cfg.Server.Timeout))
+		if err != nil {
+			return err
+		}
+		queue, err = remotewrite.New(remotewrite.Options{
+			URL:          strings.TrimRight(cfg.Server.URL, "/") + "/api/v1/write",
+			Token:        token,
+			Client:       client,
+			Timeout:      time.Duration(cfg.Server.Timeout),
+			Dir:          cfg.Queue.Dir,
+			MaxQueueSize: int64(cfg.Queue.MaxSize),
+			UserAgent:    userAgent,
+			Logger:       logger.With("component", "remote-write"),
+			Registerer:   reg,
+		})
+		if err != nil {
+			return fmt.Errorf("opening the queue in %s: %w", cfg.Queue.Dir, err)
+		}
+		defer func() {
+			if err := queue.Close(); err != nil {
+				logger.Error("closing the queue", "err", err)
+			}
+		}()
+		sink = NewRemoteSink(queue, client, cfg.Server.URL, token, userAgent)
+		logger.Info("shipping to the server", "url", cfg.Server.URL, "queue", cfg.Queue.Dir, "queue_max_size", cfg.Queue.MaxSize)
+	}
+
+	a, err := New(Options{
+		Collect:    cfg.Collect,
+		Version:    version,
+		Sink:       sink,
+		Registerer: reg,
+		Extra:      reg,
+		Logger:     logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	var wg sync.WaitGroup
+	if cfg.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w (is node_exporter or another agent there? set --listen, or --listen= to turn /metrics off)", cfg.Listen, err)
+		}
+		srv := &http.Server{Handler: Handler(a.Gatherer(), version, logger), ReadHeaderTimeout: 10 * time.Second}
+		logger.Info("serving /metrics", "address", ln.Addr().String())
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("metrics listener: %w", err)
+				cancel()
+			}
+		}()
+		defer func() {
+			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+			defer c()
+			_ = srv.Shutdown(sctx)
+		}()
+	}
+	if queue != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := queue.Run(ctx); err != nil {
+				errc <- fmt.Errorf("remote write: %w", err)
+				cancel()
+			}
+		}()
+	}
+	runErr := a.Run(ctx)
+	cancel()
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return runErr
+}
+
+// Handler serves /metrics from g, /-/healthy and a landing page, like
+// node_exporter.
+func Handler(g prometheus.Gatherer, version string, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{
+		ErrorLog:            slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		ErrorHandling:       promhttp.ContinueOnError,
+		MaxRequestsInFlight: 4,
+		Timeout:             30 * time.Second,
+	}))
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "OK")
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>SayPro agent</title><h1>SayPro agent %s</h1><p><a href=\"/metrics\">Metrics</a> · <a href=\"/-/healthy\">Health</a></p>\n", version)
+	})
+	return mux
+}
