@@ -1,0 +1,43 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/sys/unix"
+)
+
+// unameCollector exports node_uname_info from uname(2). The label pairs are
+// rebuilt only when the answer changes (a new host name).
+type unameCollector struct {
+	e      *env
+	info   family
+	last   unix.Utsname
+	labels []*dto.LabelPair
+}
+
+func newUnameCollector(e *env) (collector, error) {
+	return &unameCollector{
+		e:    e,
+		info: newFamily("node_uname_info", "Labeled system information as provided by the uname system call.", prometheus.GaugeValue, "sysname", "release", "version", "machine", "nodename", "domainname"),
+	}, nil
+}
+
+func (c *unameCollector) update(ch chan<- prometheus.Metric) error {
+	var u unix.Utsname
+	if err := c.e.uname(&u); err != nil {
+		return err
+	}
+	if c.labels == nil || u != c.last {
+		c.last = u
+		c.labels = labelPairs(
+			"sysname", unix.ByteSliceToString(u.Sysname[:]),
+			"release", unix.ByteSliceToString(u.Release[:]),
+			"version", unix.ByteSliceToString(u.Version[:]),
+			"machine", unix.ByteSliceToString(u.Machine[:]),
+			"nodename", unix.ByteSliceToString(u.Nodename[:]),
+			"domainname", unix.ByteSliceToString(u.Domainname[:]),
+		)
+	}
+	c.info.send(ch, 1, c.labels)
+	return nil
+}
