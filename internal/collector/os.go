@@ -112,12 +112,12 @@ type osReleaseCache struct {
 }
 
 // get returns os-release under the root path, reading it again if the
-// cached copy is older than osReleaseMaxAge.
+// cached copy is older than osReleaseMaxAge or could not be read.
 func (c *osReleaseCache) get(e *env) (*osRelease, error) {
 	now := e.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.readAt.IsZero() || now.Sub(c.readAt) >= osReleaseMaxAge || now.Before(c.readAt) {
+	if c.rel == nil || now.Sub(c.readAt) >= osReleaseMaxAge || now.Before(c.readAt) {
 		c.rel, c.err = readOSRelease(e.rootPath("etc", "os-release"), e.rootPath("usr", "lib", "os-release"))
 		c.readAt = now
 	}
