@@ -3,7 +3,6 @@ package collector
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -112,8 +111,13 @@ type statfsCall struct {
 	err  error
 }
 
-// errStuck reports a mount point whose earlier statfs has not returned yet.
-var errStuck = errors.New("an earlier statfs has not returned")
+// Errors of statfs calls that are logged where they happen, not per mount.
+var (
+	// errStuck reports a mount point whose earlier statfs has not returned.
+	errStuck = errors.New("an earlier statfs has not returned")
+	// errTimedOut reports a statfs that did not return in time.
+	errTimedOut = errors.New("statfs timed out")
+)
 
 // filesystemCollector exports node_filesystem_* for the mounts in
 // /proc/1/mountinfo (or /proc/self/mountinfo) that the exclusion options
@@ -211,7 +215,7 @@ func (c *filesystemCollector) update(ch chan<- prometheus.Metric) error {
 		case c.wait(call, m):
 			err = call.err
 		default:
-			err = fmt.Errorf("statfs timed out after %v", c.e.opts.StatfsTimeout)
+			err = errTimedOut
 		}
 		c.send(ch, m, call, err)
 	}
@@ -227,11 +231,12 @@ func (c *filesystemCollector) send(ch chan<- prometheus.Metric, m *mount, call *
 		ro = 1
 	}
 	if err != nil {
-		if !m.failing && err != errStuck {
+		// Timeouts are logged by wait, and when the call returns.
+		if !m.failing && err != errStuck && err != errTimedOut {
 			c.e.logger.Warn("cannot stat file system; reported with node_filesystem_device_error 1",
 				"collector", "filesystem", "mountpoint", m.mountPoint, "err", err)
+			m.failing = true
 		}
-		m.failing = true
 		c.deviceError.send(ch, 1, m.labels)
 		c.readonly.send(ch, ro, m.labels)
 		return
