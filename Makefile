@@ -15,7 +15,7 @@ RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
              ./internal/inventory/... ./internal/state/...
 
-.PHONY: all build run test vet fmt-check unit race e2e fuzz bench clean
+.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent clean
 
 all: build
 
@@ -56,6 +56,10 @@ fuzz:
 
 bench: build
 	bench/ingest/run.sh
+	bench/agent/run.sh
+
+bench-agent: build
+	bench/agent/run.sh
 
 clean:
 	rm -rf bin

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseStatCPU(t *testing.T) {
+	// The name holds a space and a ')', as a process may name itself.
+	line := "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 125 0 0 20 0 8 0 100 1000 200 18446744073709551615\n"
+	got, err := parseStatCPU(line)
+	if err != nil || got != 375 {
+		t.Fatalf("parseStatCPU = %d, %v; want 375", got, err)
+	}
+	if _, err := parseStatCPU("1234 (x) S 1 2"); err == nil {
+		t.Fatal("short line: want an error")
+	}
+}
+
+func TestParseStatusMemory(t *testing.T) {
+	status := "Name:\tx\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n"
+	rss, hwm, err := parseStatusMemory(status)
+	if err != nil || rss != 10240*1024 || hwm != 20480*1024 {
+		t.Fatalf("got %d, %d, %v", rss, hwm, err)
+	}
+	if _, _, err := parseStatusMemory("Name:\tkthreadd\n"); err == nil {
+		t.Fatal("no Vm lines: want an error")
+	}
+}
+
+func TestSeriesCounter(t *testing.T) {
+	text := "# HELP a A.\n# TYPE a counter\na 1\n\nb{x=\"1\"} 2\nb{x=\"#\"} 3\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1"
+	// Split the input at every position, as reads may.
+	for i := range len(text) {
+		var sc seriesCounter
+		_, _ = sc.Write([]byte(text[:i]))
+		_, _ = sc.Write([]byte(text[i:]))
+		if sc.series != 6 {
+			t.Fatalf("split at %d: %d series, want 6", i, sc.series)
+		}
+	}
+}
+
+func TestParseSamples(t *testing.T) {
+	text := `# TYPE saypro_agent_collections_total counter
+saypro_agent_collections_total{result="error"} 2
+saypro_agent_collections_total{result="ok",x="a \"q\", b"} 40
+saypro_agent_collection_series 1234
+other 5
+`
+	got, err := parseSamples(strings.NewReader(text), "saypro_agent_collections_total", "saypro_agent_collection_series")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].labels["result"] != "error" || got[1].value != 40 || got[1].labels["x"] != `a "q", b` || got[2].value != 1234 {
+		t.Fatalf("got %+v", got)
+	}
+}
+
+// TestMeasure scrapes a test server (and measures this process as if it
+// were the exporter) and checks that every collection is counted.
+func TestMeasure(t *testing.T) {
+	body := strings.Repeat("# HELP m M.\nm{i=\"1\"} 1\nm{i=\"2\"} 2\n", 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") == "gzip" {
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			_, _ = io.WriteString(zw, body)
+			_ = zw.Close()
+			return
+		}
+		_, _ = io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	pushSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "saypro_agent_collections_total{result=\"ok\"} %d\nsaypro_agent_collection_series 7\n", time.Now().UnixNano()/int64(10*time.Millisecond))
+	}))
+	defer pushSrv.Close()
+	pid := os.Getpid()
+	procs := []*Process{
+		{Name: "ours", PID: pid, Role: RoleOurs, Mode: ModePull, URL: srv.URL},
+		{Name: "push", PID: pid, Role: RoleOurs, Mode: ModePush, URL: pushSrv.URL},
+		{Name: "peer", PID: pid, Role: RolePeer, Mode: ModePull, URL: srv.URL},
+	}
+	c := Config{Scrapes: 5, Warmup: 1, Interval: 20 * time.Millisecond, PushInterval: 10 * time.Millisecond, Timeout: time.Second, Gzip: true, ClkTck: 100, Goal: 0.5}
+	res, err := measure(context.Background(), c, procs, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*Process{procs[0], procs[2]} {
+		if p.Collections != 5 || p.ScrapeErrs != 0 || median(p.Series) != 20 || median(p.BodyBytes) != float64(len(body)) {
+			t.Fatalf("%s: %d collections, %d errors, series %v, bytes %v", p.Name, p.Collections, p.ScrapeErrs, p.Series, p.BodyBytes)
+		}
+	}
+	if procs[1].Collections < 5 || procs[1].PushSeries != 7 || procs[1].CollectionsSource != "its saypro_agent_collections_total" {
+		t.Fatalf("push: %+v", procs[1])
+	}
+	if res.WindowSeconds < 0.08 {
+		t.Fatalf("window %.3f s, want at least 5 intervals", res.WindowSeconds)
+	}
+	rep := buildReport(map[string]string{"k": "v"}, c, res)
+	if len(rep.Ratios) != 2 || len(rep.failures()) != 0 {
+		t.Fatalf("ratios %+v, failures %v", rep.Ratios, rep.failures())
+	}
+	md := rep.markdown()
+	for _, want := range []string{"| ours | scraped | 20 | 5 |", "| push | push | 7 |", "| ours | peer |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
