@@ -194,6 +194,11 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 		p.End = s
 		p.CPUSeconds = s.CPUSeconds - p.Start.CPUSeconds
 	}
+	for _, p := range procs {
+		if p.Failure == "" && p.CPUSeconds == 0 {
+			p.Failure = fmt.Sprintf("no CPU time counted in the window: is pid %d the exporter itself, not a shell or wrapper around it?", p.PID)
+		}
+	}
 	if s, err := readProc(self, c.ClkTck); err == nil {
 		res.Scraper = s
 		res.ScraperCPU = s.CPUSeconds - scraperCPU0.CPUSeconds

@@ -71,6 +71,10 @@ other 5
 func TestMeasure(t *testing.T) {
 	body := strings.Repeat("# HELP m M.\nm{i=\"1\"} 1\nm{i=\"2\"} 2\n", 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Burn some CPU, as an exporter does, so that the window counts
+		// clock ticks of this process.
+		for t := time.Now(); time.Since(t) < 5*time.Millisecond; {
+		}
 		if r.Header.Get("Accept-Encoding") == "gzip" {
 			w.Header().Set("Content-Encoding", "gzip")
 			zw := gzip.NewWriter(w)
