@@ -178,25 +178,11 @@ func (c *Client) Enqueue(series []prompb.TimeSeries) error {
 	if len(series) == 0 {
 		return nil
 	}
-	var samples int64
-	for i := range series {
-		samples += int64(len(series[i].Samples) + len(series[i].Histograms))
-	}
-	req := prompb.WriteRequest{Timeseries: series}
-	size := req.Size()
-	if size > maxRecordPayload {
-		c.m.dropped.WithLabelValues(reasonWriteError).Add(float64(samples))
-		return fmt.Errorf("collection of %d bytes is larger than the %d bytes a queue record holds", size, maxRecordPayload)
-	}
-	raw, err := req.Marshal()
+	rec, samples, err := encodeRecord(series)
 	if err != nil {
 		c.m.dropped.WithLabelValues(reasonWriteError).Add(float64(samples))
-		return fmt.Errorf("encoding the collection: %w", err)
+		return err
 	}
-	buf := make([]byte, recordHeaderSize+snappy.MaxEncodedLen(len(raw)))
-	enc := snappy.Encode(buf[recordHeaderSize:], raw)
-	rec := buf[:recordHeaderSize+len(enc)]
-	putRecordHeader(rec, uint32(min(samples, 1<<32-1)))
 	if err := c.q.append(rec, samples); err != nil {
 		return err
 	}
@@ -245,6 +231,29 @@ func (c *Client) Close() error {
 // yet deleted included.
 func (c *Client) QueueBytes() int64 {
 	return c.q.size()
+}
+
+// encodeRecord returns the queue record (header and payload) for one
+// collection and the samples it holds.
+func encodeRecord(series []prompb.TimeSeries) ([]byte, int64, error) {
+	var samples int64
+	for i := range series {
+		samples += int64(len(series[i].Samples) + len(series[i].Histograms))
+	}
+	req := prompb.WriteRequest{Timeseries: series}
+	size := req.Size()
+	if size > maxRecordPayload {
+		return nil, samples, fmt.Errorf("collection of %d bytes is larger than the %d bytes a queue record holds", size, maxRecordPayload)
+	}
+	raw, err := req.Marshal()
+	if err != nil {
+		return nil, samples, fmt.Errorf("encoding the collection: %w", err)
+	}
+	buf := make([]byte, recordHeaderSize+snappy.MaxEncodedLen(len(raw)))
+	enc := snappy.Encode(buf[recordHeaderSize:], raw)
+	rec := buf[:recordHeaderSize+len(enc)]
+	putRecordHeader(rec, uint32(min(samples, 1<<32-1)))
+	return rec, samples, nil
 }
 
 // metrics are the client's and the queue's metrics.

@@ -87,12 +87,15 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 			}
 		}
 		res := c.post(ctx, body)
-		if ctx.Err() != nil {
+		out := classify(res)
+		if ctx.Err() != nil && out != outcomeSent && out != outcomeRejected {
+			// Stopping: what the server did not answer is sent again
+			// next time.
 			c.q.commit(b, 0)
 			return
 		}
 		var delay time.Duration
-		switch classify(res) {
+		switch out {
 		case outcomeSent:
 			c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
 			c.q.commit(b, len(b.records))
