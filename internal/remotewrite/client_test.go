@@ -313,11 +313,11 @@ func TestNewValidates(t *testing.T) {
 func TestRetryAfterAndBackoff(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for v, want := range map[string]time.Duration{
-		"":                              0,
-		"3":                             3 * time.Second,
-		"-1":                            0,
-		"junk":                          0,
-		"99999999":                      maxRetryAfter,
+		"":         0,
+		"3":        3 * time.Second,
+		"-1":       0,
+		"junk":     0,
+		"99999999": maxRetryAfter,
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 		now.Add(-time.Hour).Format(http.TimeFormat):       0,
 	} {
