@@ -379,12 +379,14 @@ func readPosition(path string) (pos position, seq uint64, valid bool, err error)
 			continue
 		}
 		s := binary.LittleEndian.Uint64(slot[0:8])
-		if s == 0 || s < seq {
+		seg := binary.LittleEndian.Uint64(slot[8:16])
+		if s == 0 || s < seq || seg >= 1<<62 {
+			// Segment numbers have 62 bits (see listSegments).
 			continue
 		}
 		off := binary.LittleEndian.Uint64(slot[16:24])
 		seq, valid = s, true
-		pos = position{seg: binary.LittleEndian.Uint64(slot[8:16]), off: int64(min(off, 1<<62))}
+		pos = position{seg: seg, off: int64(min(off, 1<<62))}
 	}
 	return pos, seq, valid, nil
 }
