@@ -1,0 +1,294 @@
+package inventory
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/saypro/monitor/internal/state"
+)
+
+const (
+	// DefaultDownAfter is how long a host may stay silent before it is
+	// marked down when Options.DownAfter is zero.
+	DefaultDownAfter = 2 * time.Minute
+	// BootTimeTolerance is how far the reported boot time may move without
+	// being taken for a reboot.
+	BootTimeTolerance = 2 * time.Second
+	// MissedHeartbeats is how many heartbeat intervals a host may miss
+	// before it is marked down, when that is longer than DownAfter.
+	MissedHeartbeats = 3
+	// sweepEvery is how often Run looks for silent hosts.
+	sweepEvery = 5 * time.Second
+)
+
+// Options configure New. DB, Logger and Registerer are required.
+type Options struct {
+	// DB is the state store holding the inventory.
+	DB *state.DB
+	// DownAfter is how long a host may stay silent before it is marked
+	// down; zero means DefaultDownAfter.
+	DownAfter time.Duration
+	// Logger receives registrations, reboots, restarts, downs and ups.
+	Logger *slog.Logger
+	// Registerer gets the inventory's metrics.
+	Registerer prometheus.Registerer
+	// Now is the clock; nil means time.Now. Tests inject their own.
+	Now func() time.Time
+}
+
+// Inventory keeps the hosts that send heartbeats. It is safe for
+// concurrent use.
+type Inventory struct {
+	db        *state.DB
+	logger    *slog.Logger
+	now       func() time.Time
+	downAfter atomic.Int64
+	// started is when the inventory was created: no host is marked down
+	// before started+DownAfter.
+	started    time.Time
+	sweepEvery time.Duration
+
+	heartbeats *prometheus.CounterVec
+
+	// mu guards status, the status of every known host, which backs the
+	// saypro_host_up and saypro_inventory_hosts metrics.
+	mu     sync.RWMutex
+	status map[string]Status
+}
+
+// New returns an inventory on o.DB and registers its metrics. It reads the
+// known hosts so that their saypro_host_up series exist from the start.
+func New(o Options) (*Inventory, error) {
+	if o.DB == nil || o.Logger == nil || o.Registerer == nil {
+		return nil, errors.New("inventory: DB, Logger and Registerer are required")
+	}
+	if o.DownAfter < 0 {
+		return nil, fmt.Errorf("inventory: DownAfter must not be negative, got %s", o.DownAfter)
+	}
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	inv := &Inventory{
+		db:         o.DB,
+		logger:     o.Logger,
+		now:        now,
+		started:    now(),
+		sweepEvery: sweepEvery,
+		status:     map[string]Status{},
+		heartbeats: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "saypro_inventory_heartbeats_total",
+			Help: "Agent heartbeats received, by result: ok, invalid (rejected with 400) or error (not stored).",
+		}, []string{"result"}),
+	}
+	inv.SetDownAfter(o.DownAfter)
+	for _, r := range []string{resultOK, resultInvalid, resultError} {
+		inv.heartbeats.WithLabelValues(r)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := inv.refreshStatus(ctx); err != nil {
+		return nil, fmt.Errorf("inventory: reading the known hosts: %w", err)
+	}
+	if err := o.Registerer.Register(inv.heartbeats); err != nil {
+		return nil, fmt.Errorf("inventory: registering metrics: %w", err)
+	}
+	if err := o.Registerer.Register(newStatusCollector(inv)); err != nil {
+		return nil, fmt.Errorf("inventory: registering metrics: %w", err)
+	}
+	return inv, nil
+}
+
+// SetDownAfter changes how long a host may stay silent before it is marked
+// down; zero or less means DefaultDownAfter. It takes effect at the next
+// sweep.
+func (inv *Inventory) SetDownAfter(d time.Duration) {
+	if d <= 0 {
+		d = DefaultDownAfter
+	}
+	if old := time.Duration(inv.downAfter.Swap(int64(d))); old != d && old != 0 {
+		inv.logger.Info("down_after changed", "from", old, "to", d)
+	}
+}
+
+// DownAfter returns how long a host may stay silent before it is marked
+// down.
+func (inv *Inventory) DownAfter() time.Duration {
+	return time.Duration(inv.downAfter.Load())
+}
+
+// Run marks silent hosts down every few seconds until ctx is done, then
+// returns nil. A failed sweep is logged and tried again at the next tick.
+func (inv *Inventory) Run(ctx context.Context) error {
+	t := time.NewTicker(inv.sweepEvery)
+	defer t.Stop()
+	for {
+		if err := inv.sweep(ctx); err != nil && ctx.Err() == nil {
+			inv.logger.Error("looking for silent hosts failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// sweep marks down the hosts whose last heartbeat is older than their
+// deadline, records a down event for each and refreshes the metrics.
+func (inv *Inventory) sweep(ctx context.Context) error {
+	now := inv.now().UTC().Truncate(time.Millisecond)
+	downAfter := inv.DownAfter()
+	if now.Sub(inv.started) > downAfter {
+		var down []Event
+		var instances []string
+		err := inv.db.WriteTx(ctx, func(tx *sql.Tx) error {
+			down, instances = down[:0], instances[:0]
+			type candidate struct {
+				instance string
+				lastSeen int64
+				interval int64
+			}
+			rows, err := tx.QueryContext(ctx,
+				`SELECT instance, last_seen_ms, heartbeat_interval_ms FROM hosts WHERE status = $1 AND last_seen_ms < $2`,
+				string(StatusUp), now.Add(-downAfter).UnixMilli())
+			if err != nil {
+				return err
+			}
+			var cands []candidate
+			for rows.Next() {
+				var c candidate
+				if err := rows.Scan(&c.instance, &c.lastSeen, &c.interval); err != nil {
+					rows.Close()
+					return err
+				}
+				cands = append(cands, c)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, c := range cands {
+				lastSeen := time.UnixMilli(c.lastSeen).UTC()
+				interval := time.Duration(c.interval) * time.Millisecond
+				if now.Sub(lastSeen) <= max(downAfter, MissedHeartbeats*interval) {
+					continue // an agent that reports less often than DownAfter
+				}
+				// The last_seen guard skips a host whose heartbeat (or
+				// another server's sweep) got in first.
+				res, err := tx.ExecContext(ctx,
+					`UPDATE hosts SET status = $1, status_since_ms = $2 WHERE instance = $3 AND status = $4 AND last_seen_ms = $5`,
+					string(StatusDown), now.UnixMilli(), c.instance, string(StatusUp), c.lastSeen)
+				if err != nil {
+					return err
+				}
+				if n, err := res.RowsAffected(); err != nil || n == 0 {
+					continue
+				}
+				ev := downEvent(now, lastSeen, downAfter, interval)
+				if err := insertEvent(ctx, tx, c.instance, ev); err != nil {
+					return err
+				}
+				down = append(down, ev)
+				instances = append(instances, c.instance)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("marking silent hosts down: %w", err)
+		}
+		for i, ev := range down {
+			inv.logger.Warn("host down", "instance", instances[i], "msg", ev.Message)
+		}
+	}
+	return inv.refreshStatus(ctx)
+}
+
+// refreshStatus reloads every host's status for the metrics, so that they
+// also reflect changes made by other servers sharing a PostgreSQL store.
+func (inv *Inventory) refreshStatus(ctx context.Context) error {
+	rows, err := inv.db.SQL().QueryContext(ctx, `SELECT instance, status FROM hosts`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	status := map[string]Status{}
+	for rows.Next() {
+		var instance, s string
+		if err := rows.Scan(&instance, &s); err != nil {
+			return err
+		}
+		status[instance] = Status(s)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	inv.mu.Lock()
+	inv.status = status
+	inv.mu.Unlock()
+	return nil
+}
+
+func (inv *Inventory) setStatus(instance string, s Status) {
+	inv.mu.Lock()
+	inv.status[instance] = s
+	inv.mu.Unlock()
+}
+
+// Metric results of saypro_inventory_heartbeats_total.
+const (
+	resultOK      = "ok"
+	resultInvalid = "invalid"
+	resultError   = "error"
+)
+
+// statusCollector exports the status of every known host.
+type statusCollector struct {
+	inv       *Inventory
+	hostUp    *prometheus.Desc
+	hostCount *prometheus.Desc
+}
+
+func newStatusCollector(inv *Inventory) statusCollector {
+	return statusCollector{
+		inv: inv,
+		hostUp: prometheus.NewDesc("saypro_host_up",
+			"Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.",
+			[]string{"instance"}, nil),
+		hostCount: prometheus.NewDesc("saypro_inventory_hosts",
+			"Hosts in the inventory by status.",
+			[]string{"status"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.hostUp
+	ch <- c.hostCount
+}
+
+// Collect implements prometheus.Collector.
+func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
+	c.inv.mu.RLock()
+	defer c.inv.mu.RUnlock()
+	counts := map[Status]int{StatusUp: 0, StatusDown: 0}
+	for instance, s := range c.inv.status {
+		v := 0.0
+		if s == StatusUp {
+			v = 1
+		}
+		counts[s]++
+		ch <- prometheus.MustNewConstMetric(c.hostUp, prometheus.GaugeValue, v, instance)
+	}
+	for s, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.hostCount, prometheus.GaugeValue, float64(n), string(s))
+	}
+}
