@@ -245,7 +245,11 @@ func encodeRecord(series []prompb.TimeSeries) ([]byte, int64, error) {
 	if size > maxRecordPayload {
 		return nil, samples, fmt.Errorf("collection of %d bytes is larger than the %d bytes a queue record holds", size, maxRecordPayload)
 	}
-	raw, err := req.Marshal()
+	raw := make([]byte, size)
+	n, err := req.MarshalToSizedBuffer(raw)
+	if err == nil && n != size {
+		err = fmt.Errorf("%d bytes written of %d", n, size)
+	}
 	if err != nil {
 		return nil, samples, fmt.Errorf("encoding the collection: %w", err)
 	}

@@ -126,7 +126,7 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 			attempt++
 		}
 		c.logger.Debug("remote write failed; retrying", "status", res.code, "err", res.err, "delay", delay)
-		if !sleep(ctx, delay) {
+		if !c.sleep(ctx, delay) {
 			c.q.commit(b, 0)
 			return
 		}
@@ -295,11 +295,15 @@ func (c *Client) setState(s sendState, res sendResult) {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits d and reports whether to go on: false once ctx is done or
+// the client closed.
+func (c *Client) sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
+	case <-c.done:
 		return false
 	case <-t.C:
 		return true
