@@ -201,10 +201,23 @@ func (c *Client) Run(ctx context.Context) error {
 		return errors.New("remotewrite: Run is already running")
 	}
 	defer c.running.Store(false)
+	readFailing := false
 	for ctx.Err() == nil {
 		b, err := c.q.next(c.maxSamples, maxBatchBytes)
-		if err != nil {
+		if errors.Is(err, ErrClosed) {
 			return err
+		}
+		if err != nil {
+			if !readFailing {
+				c.logger.Error("cannot read the queue; retrying", "err", err, "retry_every", c.maxBackoff)
+				readFailing = true
+			}
+			c.sleep(ctx, c.maxBackoff)
+			continue
+		}
+		if readFailing {
+			c.logger.Info("reading the queue works again")
+			readFailing = false
 		}
 		if b == nil {
 			select {

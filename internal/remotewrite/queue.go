@@ -155,7 +155,7 @@ func openQueue(o queueOptions) (_ *queue, err error) {
 	defer func() {
 		if err != nil {
 			q.closed = true
-			q.closeFiles()
+			_ = q.closeFiles()
 		}
 	}()
 
@@ -652,6 +652,14 @@ func (q *queue) next(maxSamples int64, maxBytes int) (*batch, error) {
 		for p.off < s.end {
 			payload, samples, err := q.readRecord(s, p.off)
 			if err != nil {
+				if !lostForGood(err) {
+					// Perhaps passing (too many open files, say):
+					// send what was read, try again later.
+					if len(b.records) > 0 {
+						return &b, nil
+					}
+					return nil, fmt.Errorf("reading the queue: %w", err)
+				}
 				q.markUnreadable(s, p.off, err)
 				break
 			}
@@ -731,6 +739,13 @@ func (q *queue) readRecord(s *segment, off int64) ([]byte, int64, error) {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", errCorrupt)
 	}
 	return payload, int64(binary.LittleEndian.Uint32(hdr[4:8])), nil
+}
+
+// lostForGood tells read errors that will not go away: the file is gone,
+// shorter than written, or damaged.
+func lostForGood(err error) bool {
+	return errors.Is(err, errCorrupt) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // markUnreadable gives up on segment s from off on: a record there cannot
