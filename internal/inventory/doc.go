@@ -12,7 +12,7 @@
 //     kernel's btime jitters by a second as the clock is adjusted), at the
 //     new boot time.
 //   - agent_restart: the agent's start time changed, at the new start time.
-//   - down: no heartbeat for DownAfter (default 2 minutes, or three
+//   - down: no heartbeat for DownAfter (default 2 minutes, or two
 //     heartbeat intervals if the agent reports that it sends less often), at
 //     the time the sweeper noticed, with the last heartbeat's time.
 //   - up: a heartbeat from a host marked down, at its arrival.

@@ -23,8 +23,10 @@ const (
 	// being taken for a reboot.
 	BootTimeTolerance = 2 * time.Second
 	// MissedHeartbeats is how many heartbeat intervals a host may miss
-	// before it is marked down, when that is longer than DownAfter.
-	MissedHeartbeats = 3
+	// before it is marked down, when that is longer than DownAfter: an
+	// agent configured to report less often than DownAfter would
+	// otherwise flap between up and down.
+	MissedHeartbeats = 2
 	// sweepEvery is how often Run looks for silent hosts.
 	sweepEvery = 5 * time.Second
 )
@@ -34,7 +36,8 @@ type Options struct {
 	// DB is the state store holding the inventory.
 	DB *state.DB
 	// DownAfter is how long a host may stay silent before it is marked
-	// down; zero means DefaultDownAfter.
+	// down; zero means DefaultDownAfter. A host whose agent reports less
+	// often gets MissedHeartbeats of its intervals instead.
 	DownAfter time.Duration
 	// Logger receives registrations, reboots, restarts, downs and ups.
 	Logger *slog.Logger
