@@ -81,7 +81,8 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	mfs, err := expfmt.NewTextParser(model.UTF8Validation).TextToMetricFamilies(resp.Body)
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(resp.Body)
 	require.NoError(t, err)
 	return mfs
 }
