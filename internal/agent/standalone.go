@@ -95,14 +95,15 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	var wg sync.WaitGroup
+	var srv *http.Server
 	if cfg.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listening on %s: %w (is node_exporter or another agent there? set --listen, or --listen= to turn /metrics off)", cfg.Listen, err)
 		}
-		srv := &http.Server{Handler: Handler(a.Gatherer(), version, logger), ReadHeaderTimeout: 10 * time.Second}
+		srv = &http.Server{Handler: Handler(a.Gatherer(), version, logger), ReadHeaderTimeout: 10 * time.Second}
 		logger.Info("serving /metrics", "address", ln.Addr().String())
 		wg.Add(1)
 		go func() {
@@ -111,11 +112,6 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 				errc <- fmt.Errorf("metrics listener: %w", err)
 				cancel()
 			}
-		}()
-		defer func() {
-			sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
-			defer c()
-			_ = srv.Shutdown(sctx)
 		}()
 	}
 	if queue != nil {
@@ -130,6 +126,11 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 	}
 	runErr := a.Run(ctx)
 	cancel()
+	if srv != nil {
+		sctx, c := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = srv.Shutdown(sctx)
+		c()
+	}
 	wg.Wait()
 	select {
 	case err := <-errc:
