@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/require"
 )
 
@@ -393,4 +394,37 @@ func labelNames(mf *dto.MetricFamily) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestAgentBacklogOlderThanTheHeadIsAccepted: an agent that was cut off
+// for hours sends its backlog after other hosts have sent newer samples;
+// the default out-of-order window accepts it, oldest first.
+func TestAgentBacklogOlderThanTheHeadIsAccepted(t *testing.T) {
+	srv := startServer(t, t.TempDir())
+	now := time.Now().Truncate(time.Second)
+	require.NoError(t, remoteWrite(t, srv.URL, testToken, testSeries(1, 1, now)))
+	// Three hours of a host that was away, 15 s apart, in order.
+	const n = 3 * 240
+	backlog := testSeries(2, n, now.Add(-time.Minute))[1:]
+	for i := 0; i < n; i += 120 {
+		chunk := backlog[0]
+		chunk.Samples = backlog[0].Samples[i:min(i+120, n)]
+		require.NoError(t, remoteWrite(t, srv.URL, testToken, []prompb.TimeSeries{chunk}), "backlog chunk at %d", i)
+	}
+	val, _, err := queryAPI(t, srv.URL).Query(context.Background(), `count_over_time(e2e_requests_total{instance="host-01"}[4h])`, now)
+	require.NoError(t, err)
+	vec, ok := val.(model.Vector)
+	require.True(t, ok)
+	require.Len(t, vec, 1)
+	require.Equal(t, float64(n), float64(vec[0].Value), "every backlog sample stored")
+
+	// Without the window, the same backlog is refused: the window is what
+	// makes the difference.
+	cfg := filepath.Join(t.TempDir(), "saypro-monitor.yml")
+	writeFile(t, cfg, "storage:\n  out_of_order_time_window: 0s\n")
+	strict := startServer(t, t.TempDir(), "--config", cfg)
+	require.NoError(t, remoteWrite(t, strict.URL, testToken, testSeries(1, 1, now)))
+	chunk := backlog[0]
+	chunk.Samples = backlog[0].Samples[:120]
+	require.ErrorContains(t, remoteWrite(t, strict.URL, testToken, []prompb.TimeSeries{chunk}), "400")
 }
