@@ -146,7 +146,7 @@ func (inv *Inventory) Heartbeat(ctx context.Context, hb agentapi.Heartbeat, remo
 	inv.heartbeats.WithLabelValues(resultOK).Inc()
 	inv.setStatus(hb.Instance, StatusUp)
 	for _, ev := range events {
-		inv.logger.Info("host "+string(ev.Kind), "instance", hb.Instance, "msg", ev.Message)
+		inv.logger.Info("host "+string(ev.Kind), "instance", hb.Instance, "event", ev.Message)
 	}
 	return nil
 }

@@ -161,7 +161,7 @@ func (inv *Inventory) sweep(ctx context.Context) error {
 				interval int64
 			}
 			rows, err := tx.QueryContext(ctx,
-				`SELECT instance, last_seen_ms, heartbeat_interval_ms FROM hosts WHERE status = $1 AND last_seen_ms < $2`,
+				`SELECT instance, last_seen_ms, heartbeat_interval_ms FROM hosts WHERE status = $1 AND last_seen_ms < $2 ORDER BY instance`,
 				string(StatusUp), now.Add(-downAfter).UnixMilli())
 			if err != nil {
 				return err
@@ -209,7 +209,7 @@ func (inv *Inventory) sweep(ctx context.Context) error {
 			return fmt.Errorf("marking silent hosts down: %w", err)
 		}
 		for i, ev := range down {
-			inv.logger.Warn("host down", "instance", instances[i], "msg", ev.Message)
+			inv.logger.Warn("host down", "instance", instances[i], "event", ev.Message)
 		}
 	}
 	return inv.refreshStatus(ctx)
