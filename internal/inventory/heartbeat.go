@@ -133,10 +133,10 @@ func (inv *Inventory) Heartbeat(ctx context.Context, hb agentapi.Heartbeat, remo
 	}
 	cur := hostFromHeartbeat(&hb, remoteAddr)
 	now := inv.now().UTC().Truncate(time.Millisecond)
-	var events []Event
+	var rec recorded
 	err := inv.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		events, err = recordHeartbeat(ctx, inv.db, tx, cur, now)
+		rec, err = recordHeartbeat(ctx, inv.db, tx, cur, now)
 		return err
 	})
 	if err != nil {
@@ -145,8 +145,12 @@ func (inv *Inventory) Heartbeat(ctx context.Context, hb agentapi.Heartbeat, remo
 	}
 	inv.heartbeats.WithLabelValues(resultOK).Inc()
 	inv.setStatus(hb.Instance, StatusUp)
-	for _, ev := range events {
+	for _, ev := range rec.events {
 		inv.logger.Info("host "+string(ev.Kind), "instance", hb.Instance, "event", ev.Message)
+	}
+	if rec.clockStep != 0 {
+		inv.logger.Info("boot time moved while the agent kept running: taken for a step of the host's clock, not a reboot",
+			"instance", hb.Instance, "shift", rec.clockStep, "boot_time", formatTime(cur.BootTime))
 	}
 	return nil
 }
@@ -173,9 +177,18 @@ func hostFromHeartbeat(hb *agentapi.Heartbeat, remoteAddr string) Host {
 	}
 }
 
-// recordHeartbeat stores cur, seen at now, and returns the events it
-// recorded.
-func recordHeartbeat(ctx context.Context, db *state.DB, tx *sql.Tx, cur Host, now time.Time) ([]Event, error) {
+// recorded is what a heartbeat changed.
+type recorded struct {
+	// events were recorded, oldest kind first: up, then reboot or
+	// agent_restart (or registered alone).
+	events []Event
+	// clockStep is how far the boot time moved under a running agent, if
+	// more than BootTimeTolerance; it is not a reboot.
+	clockStep time.Duration
+}
+
+// recordHeartbeat stores cur, seen at now, and returns what it recorded.
+func recordHeartbeat(ctx context.Context, db *state.DB, tx *sql.Tx, cur Host, now time.Time) (recorded, error) {
 	// A new instance is inserted as it is; ON CONFLICT makes two first
 	// heartbeats of one instance on two servers register it once.
 	res, err := tx.ExecContext(ctx, `INSERT INTO hosts (instance, hostname, os, os_id, os_version, kernel, arch, cpus, memory_bytes,
@@ -186,16 +199,16 @@ ON CONFLICT (instance) DO NOTHING`,
 		cur.AgentVersion, toMillis(cur.BootTime), toMillis(cur.AgentStartTime), now.UnixMilli(), string(StatusUp),
 		cur.RemoteAddr, cur.HeartbeatInterval.Milliseconds())
 	if err != nil {
-		return nil, err
+		return recorded{}, err
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return nil, err
+		return recorded{}, err
 	} else if n == 1 {
 		if err := insertLabels(ctx, tx, cur.Instance, cur.Labels); err != nil {
-			return nil, err
+			return recorded{}, err
 		}
 		ev := registeredEvent(now, cur)
-		return []Event{ev}, insertEvent(ctx, tx, cur.Instance, ev)
+		return recorded{events: []Event{ev}}, insertEvent(ctx, tx, cur.Instance, ev)
 	}
 
 	q := `SELECT ` + hostColumns + ` FROM hosts WHERE instance = $1`
@@ -206,13 +219,13 @@ ON CONFLICT (instance) DO NOTHING`,
 	}
 	prev, err := scanHost(tx.QueryRowContext(ctx, q, cur.Instance))
 	if err != nil {
-		return nil, fmt.Errorf("reading the host: %w", err)
+		return recorded{}, fmt.Errorf("reading the host: %w", err)
 	}
 	if prev.Labels, err = queryLabels(ctx, tx, cur.Instance); err != nil {
-		return nil, err
+		return recorded{}, err
 	}
 
-	events := detectEvents(prev, cur, now)
+	rec := detectEvents(prev, cur, now)
 	statusSince := prev.StatusSince
 	if prev.Status != StatusUp {
 		statusSince = now
@@ -225,28 +238,28 @@ WHERE instance = $1`,
 		int64(cur.MemoryBytes), cur.AgentVersion, toMillis(cur.BootTime), toMillis(cur.AgentStartTime), now.UnixMilli(), string(StatusUp),
 		statusSince.UnixMilli(), cur.RemoteAddr, cur.HeartbeatInterval.Milliseconds())
 	if err != nil {
-		return nil, fmt.Errorf("updating the host: %w", err)
+		return recorded{}, fmt.Errorf("updating the host: %w", err)
 	}
 	if !maps.Equal(prev.Labels, cur.Labels) && (len(prev.Labels) > 0 || len(cur.Labels) > 0) {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM host_labels WHERE instance = $1`, cur.Instance); err != nil {
-			return nil, err
+			return recorded{}, err
 		}
 		if err := insertLabels(ctx, tx, cur.Instance, cur.Labels); err != nil {
-			return nil, err
+			return recorded{}, err
 		}
 	}
-	for _, ev := range events {
+	for _, ev := range rec.events {
 		if err := insertEvent(ctx, tx, cur.Instance, ev); err != nil {
-			return nil, err
+			return recorded{}, err
 		}
 	}
-	return events, nil
+	return rec, nil
 }
 
 // detectEvents compares a heartbeat (cur, arrived at now) with the stored
 // host and returns the events it implies: up, then reboot or
 // agent_restart.
-func detectEvents(prev, cur Host, now time.Time) []Event {
+func detectEvents(prev, cur Host, now time.Time) recorded {
 	var events []Event
 	if prev.Status == StatusDown {
 		events = append(events, Event{
@@ -270,6 +283,10 @@ func detectEvents(prev, cur Host, now time.Time) []Event {
 	// agent is the clock being stepped. Without agent start times the boot
 	// time alone decides.
 	rebooted := bootMoved && (agentRestarted || !agentKnown)
+	var clockStep time.Duration
+	if bootMoved && !rebooted {
+		clockStep = cur.BootTime.Sub(prev.BootTime)
+	}
 	switch {
 	case rebooted:
 		msg := fmt.Sprintf("host rebooted at %s (previous boot %s)", formatTime(cur.BootTime), formatTime(prev.BootTime))
@@ -307,7 +324,7 @@ func detectEvents(prev, cur Host, now time.Time) []Event {
 			},
 		})
 	}
-	return events
+	return recorded{events: events, clockStep: clockStep}
 }
 
 func registeredEvent(now time.Time, h Host) Event {

@@ -496,3 +496,30 @@ saypro_inventory_hosts{status="up"} 50
 `, "saypro_inventory_hosts")
 	})
 }
+
+func TestDetectEventsClockStep(t *testing.T) {
+	boot := t0.Add(-time.Hour)
+	prev := Host{Status: StatusUp, BootTime: boot, AgentStartTime: boot.Add(time.Minute)}
+	for _, tc := range []struct {
+		name      string
+		boot      time.Time
+		agent     time.Time
+		wantStep  time.Duration
+		wantKinds []EventKind
+	}{
+		{"jitter", boot.Add(time.Second), prev.AgentStartTime, 0, nil},
+		{"clock stepped forward", boot.Add(30 * time.Second), prev.AgentStartTime, 30 * time.Second, nil},
+		{"clock stepped back", boot.Add(-time.Minute), prev.AgentStartTime, -time.Minute, nil},
+		{"reboot", t0.Add(-time.Minute), t0, 0, []EventKind{EventReboot}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := detectEvents(prev, Host{BootTime: tc.boot, AgentStartTime: tc.agent}, t0)
+			require.Equal(t, tc.wantStep, rec.clockStep)
+			var got []EventKind
+			for _, e := range rec.events {
+				got = append(got, e.Kind)
+			}
+			require.Equal(t, tc.wantKinds, got)
+		})
+	}
+}
