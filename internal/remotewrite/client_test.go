@@ -27,12 +27,12 @@ func TestDeliverInOrderAndBatched(t *testing.T) {
 	c.enqueue(t, 0, 50, 100)
 	require.EqualValues(t, 5000, testutil.ToFloat64(c.m.pendingSamples))
 	c.run(t)
-	waitFor(t, "first 50 collections", func() bool { return rv.count() >= 5000 })
+	waitSent(t, c, rv, "first 50 collections", 5000)
 	require.Equal(t, []int{1000, 1000, 1000, 1000, 1000}, rv.stored())
 
 	// Run waits for new data without polling and sends it.
 	c.enqueue(t, 50, 60, 100)
-	waitFor(t, "10 more collections", func() bool { return rv.count() >= 6000 })
+	waitSent(t, c, rv, "10 more collections", 6000)
 	verify(t, rv.got(), span(0, 60), 100, true)
 
 	require.EqualValues(t, 6000, testutil.ToFloat64(c.m.samplesSent))

@@ -324,6 +324,16 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	require.Eventually(t, cond, 15*time.Second, 2*time.Millisecond, what)
 }
 
+// waitSent waits until the receiver stored n samples, the client counted
+// them sent and has nothing left to send (the position is saved).
+func waitSent(t *testing.T, c *testClient, rv *receiver, what string, n int) {
+	t.Helper()
+	waitFor(t, what, func() bool {
+		return rv.count() >= n && testutil.ToFloat64(c.m.samplesSent) >= float64(n) &&
+			testutil.ToFloat64(c.m.pendingSamples) == 0
+	})
+}
+
 // freeAddr returns a local address where nothing listens.
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

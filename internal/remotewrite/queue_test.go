@@ -60,7 +60,7 @@ func TestRestartKeepsQueue(t *testing.T) {
 	require.NoError(t, c.Close())
 	c = newClient(t, dir, url, nil)
 	c.run(t)
-	waitFor(t, "10 more collections", func() bool { return rv.count() >= 40*40 })
+	waitFor(t, "10 more collections", func() bool { return rv.count() >= 40*40 && testutil.ToFloat64(c.m.pendingSamples) == 0 })
 	time.Sleep(50 * time.Millisecond)
 	verify(t, rv.got(), span(0, 40), 40, true)
 }
@@ -104,7 +104,7 @@ func TestCrashDurability(t *testing.T) {
 	c := newClient(t, dir, srv.URL, func(o *Options) { o.MaxQueueSize = 256 << 10 })
 	require.Greater(t, len(segments(t, dir)), 1, "the child wrote several segments")
 	c.run(t)
-	waitFor(t, "200 collections", func() bool { return rv.count() >= 200*30 })
+	waitSent(t, c, rv, "200 collections", 200*30)
 	verify(t, rv.got(), span(0, 200), 30, true)
 	require.Zero(t, c.dropped(reasonQueueFull))
 	require.NotContains(t, c.logs.String(), "cutting off")
@@ -184,12 +184,12 @@ func TestRecoverDamagedTail(t *testing.T) {
 			c = newClient(t, dir, srv.URL, nil)
 			require.Contains(t, c.logs.String(), tc.logs)
 			c.run(t)
-			waitFor(t, "valid records", func() bool { return rv.count() >= len(tc.want)*25 })
+			waitSent(t, c, rv, "valid records", len(tc.want)*25)
 			time.Sleep(20 * time.Millisecond)
 			verify(t, rv.got(), tc.want, 25, true)
 			// The file was cut back to its valid records.
 			c.enqueue(t, 10, 11, 25)
-			waitFor(t, "a new record", func() bool { return rv.count() >= (len(tc.want)+1)*25 })
+			waitSent(t, c, rv, "a new record", (len(tc.want)+1)*25)
 		})
 	}
 }
@@ -221,7 +221,7 @@ func TestQueueFullDropsOldest(t *testing.T) {
 	c = newClient(t, dir, srv.URL, func(o *Options) { o.MaxQueueSize = maxSize })
 	c.run(t)
 	first := int(dropped) / nSeries
-	waitFor(t, "the newest collections", func() bool { return rv.count() >= (n-first)*nSeries })
+	waitSent(t, c, rv, "the newest collections", (n-first)*nSeries)
 	verify(t, rv.got(), span(first, n), nSeries, true)
 }
 
@@ -266,7 +266,7 @@ func TestWriteErrors(t *testing.T) {
 		c.enqueue(t, 3, 5, 10)
 		require.Contains(t, c.logs.String(), "writing to the queue works again")
 		c.run(t)
-		waitFor(t, "collections written after the disk recovered", func() bool { return rv.count() >= 20 })
+		waitSent(t, c, rv, "collections written after the disk recovered", 20)
 		verify(t, rv.got(), span(3, 5), 10, true)
 	})
 
@@ -307,7 +307,7 @@ func TestWriteErrors(t *testing.T) {
 				want = append(want, i)
 			}
 		}
-		waitFor(t, "the collections that were written", func() bool { return rv.count() >= 10*len(want) })
+		waitSent(t, c, rv, "the collections that were written", 10*len(want))
 		verify(t, rv.got(), want, 10, true)
 	})
 
@@ -330,7 +330,7 @@ func TestWriteErrors(t *testing.T) {
 		require.NoError(t, os.Remove(dir))
 		c.enqueue(t, 2, 4, 10)
 		c.run(t)
-		waitFor(t, "collections written after the directory came back", func() bool { return rv.count() >= 20 })
+		waitSent(t, c, rv, "collections written after the directory came back", 20)
 		verify(t, rv.got(), span(2, 4), 10, true)
 		// The position is saved in the new directory.
 		_, err = os.Stat(filepath.Join(dir, positionName))

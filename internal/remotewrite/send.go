@@ -97,10 +97,12 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 		var delay time.Duration
 		switch out {
 		case outcomeSent:
+			// Counted before the commit, so that whoever sees the
+			// queue empty also sees them counted.
 			c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
-			c.q.commit(b, len(b.records))
 			c.m.samplesSent.Add(float64(b.samples - bad))
 			c.m.lastSuccess.Set(float64(time.Now().UnixNano()) / 1e9)
+			c.q.commit(b, len(b.records))
 			c.setState(stateOK, res)
 			return
 		case outcomeTooLarge:
@@ -137,15 +139,15 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 // reject drops b after a non-retryable answer. The server may have stored
 // part of it, as it says in X-Prometheus-Remote-Write-Samples-Written.
 func (c *Client) reject(b *batch, bad int64, res sendResult) {
-	c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
-	c.q.commit(b, len(b.records))
 	total := b.samples - bad
 	written := int64(0)
 	if res.written >= 0 {
 		written = min(int64(res.written), total)
 	}
+	c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
 	c.m.samplesSent.Add(float64(written))
 	c.m.dropped.WithLabelValues(reasonRejected).Add(float64(total - written))
+	c.q.commit(b, len(b.records))
 	c.logger.Warn("the server rejected a batch as invalid; its samples are dropped, not retried",
 		"url", c.logURL, "status", res.code, "message", res.msg, "samples", total, "stored", written)
 	// The server answered: it is reachable and takes the token.
