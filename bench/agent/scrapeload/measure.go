@@ -70,6 +70,12 @@ type Process struct {
 	// PushSeries is the push agent's saypro_agent_collection_series at
 	// the end, if it exposes it.
 	PushSeries float64 `json:"push_series,omitempty"`
+	// SamplesShipped is the increase of the push agent's
+	// saypro_agent_remote_write_samples_sent_total over the window, and
+	// QueuePending its saypro_agent_queue_pending_samples at the end (-1:
+	// not exposed).
+	SamplesShipped float64 `json:"samples_shipped"`
+	QueuePending   float64 `json:"queue_pending_samples"`
 
 	// Failure is set when the process could not be measured (it exited).
 	Failure string `json:"failure,omitempty"`
@@ -86,7 +92,9 @@ type Result struct {
 // pushCounters are what a push agent says about its own collections.
 type pushCounters struct {
 	total, failed, series float64
-	ok                    bool // the counter was there
+	ok                    bool // the collections counter was there
+	sent, pending         float64
+	sentOK, pendingOK     bool
 }
 
 // measure runs the warm-up rounds, takes the /proc readings, runs the
@@ -214,6 +222,16 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 			p.CollectionsSource = "window / interval"
 		}
 		p.PushSeries = end.series
+		p.SamplesShipped, p.QueuePending = -1, -1
+		if pushStart[i].sentOK && end.sentOK {
+			p.SamplesShipped = end.sent - pushStart[i].sent
+			if p.SamplesShipped <= 0 && p.Failure == "" {
+				p.Failure = "shipped no samples to the server in the window (see its log)"
+			}
+		}
+		if end.pendingOK {
+			p.QueuePending = end.pending
+		}
 		if p.Collections <= 0 && p.Failure == "" {
 			p.Failure = "made no collection in the window"
 		}
@@ -299,7 +317,8 @@ func readPushCounters(ctx context.Context, client *http.Client, url string) push
 	if resp.StatusCode != http.StatusOK {
 		return pc
 	}
-	samples, err := parseSamples(resp.Body, "saypro_agent_collections_total", "saypro_agent_collection_series")
+	samples, err := parseSamples(resp.Body, "saypro_agent_collections_total", "saypro_agent_collection_series",
+		"saypro_agent_remote_write_samples_sent_total", "saypro_agent_queue_pending_samples")
 	if err != nil {
 		return pc
 	}
@@ -313,6 +332,12 @@ func readPushCounters(ctx context.Context, client *http.Client, url string) push
 			}
 		case "saypro_agent_collection_series":
 			pc.series = s.value
+		case "saypro_agent_remote_write_samples_sent_total":
+			pc.sent += s.value
+			pc.sentOK = true
+		case "saypro_agent_queue_pending_samples":
+			pc.pending += s.value
+			pc.pendingOK = true
 		}
 	}
 	return pc

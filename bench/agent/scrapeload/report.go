@@ -42,6 +42,10 @@ type Row struct {
 	Errors            int64   `json:"errors"` // failed scrapes, or collections the push agent counted as failed
 	FirstError        string  `json:"first_error,omitempty"`
 	Failure           string  `json:"failure,omitempty"`
+	// Push agents: samples shipped in the window and left in the queue at
+	// the end (-1: not exposed).
+	SamplesShipped float64 `json:"samples_shipped"`
+	QueuePending   float64 `json:"queue_pending_samples"`
 }
 
 // Ratio compares one of ours with one peer: ours / peer, lower is better.
@@ -76,6 +80,7 @@ func buildReport(labels map[string]string, c Config, res *Result) *Report {
 			r.WireBytes = median(p.WireBytes)
 		} else {
 			r.Series = p.PushSeries
+			r.SamplesShipped, r.QueuePending = p.SamplesShipped, p.QueuePending
 		}
 		if p.Collections > 0 && p.Failure == "" {
 			r.CPUMsPerColl = p.CPUSeconds / float64(p.Collections) * 1000
@@ -177,6 +182,24 @@ func (rep *Report) markdown() string {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %.2f | %s | %s | **%s** | %s | %s | %s | %s |\n",
 			r.Name, mode, series, colls, r.CPUSeconds, cpuMs, cpuUs, mib(r.PeakRSSBytes), mib(r.RSSBytes), scrapeMs, body, errs)
+	}
+
+	for _, r := range rep.Rows {
+		if r.Mode != ModePush {
+			continue
+		}
+		shipped, pending := "an unknown number of samples", "an unknown number of samples were"
+		if r.SamplesShipped >= 0 {
+			shipped = fmt.Sprintf("%.0f samples", r.SamplesShipped)
+			if r.Collections > 0 {
+				shipped += fmt.Sprintf(" (%.0f per collection)", r.SamplesShipped/float64(r.Collections))
+			}
+		}
+		if r.QueuePending >= 0 {
+			pending = fmt.Sprintf("%.0f samples were", r.QueuePending)
+		}
+		fmt.Fprintf(&b, "\n%s shipped %s to the server in the window; %s still in its queue at the end; collections counted from %s.\n",
+			r.Name, shipped, pending, r.CollectionsSource)
 	}
 
 	if len(rep.Ratios) > 0 {

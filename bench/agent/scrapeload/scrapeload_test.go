@@ -86,7 +86,9 @@ func TestMeasure(t *testing.T) {
 	}))
 	defer srv.Close()
 	pushSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		fmt.Fprintf(w, "saypro_agent_collections_total{result=\"ok\"} %d\nsaypro_agent_collection_series 7\n", time.Now().UnixNano()/int64(10*time.Millisecond))
+		n := time.Now().UnixNano() / int64(10*time.Millisecond)
+		fmt.Fprintf(w, "saypro_agent_collections_total{result=\"ok\"} %d\nsaypro_agent_collection_series 7\n", n)
+		fmt.Fprintf(w, "saypro_agent_remote_write_samples_sent_total %d\nsaypro_agent_queue_pending_samples 3\n", 7*n)
 	}))
 	defer pushSrv.Close()
 	pid := os.Getpid()
@@ -105,7 +107,8 @@ func TestMeasure(t *testing.T) {
 			t.Fatalf("%s: %d collections, %d errors, series %v, bytes %v", p.Name, p.Collections, p.ScrapeErrs, p.Series, p.BodyBytes)
 		}
 	}
-	if procs[1].Collections < 5 || procs[1].PushSeries != 7 || procs[1].CollectionsSource != "its saypro_agent_collections_total" {
+	if procs[1].Collections < 5 || procs[1].PushSeries != 7 || procs[1].CollectionsSource != "its saypro_agent_collections_total" ||
+		procs[1].SamplesShipped != 7*float64(procs[1].Collections) || procs[1].QueuePending != 3 {
 		t.Fatalf("push: %+v", procs[1])
 	}
 	if res.WindowSeconds < 0.08 {
@@ -116,7 +119,7 @@ func TestMeasure(t *testing.T) {
 		t.Fatalf("ratios %+v, failures %v", rep.Ratios, rep.failures())
 	}
 	md := rep.markdown()
-	for _, want := range []string{"| ours | scraped | 20 | 5 |", "| push | push | 7 |", "| ours | peer |"} {
+	for _, want := range []string{"| ours | scraped | 20 | 5 |", "| push | push | 7 |", "| ours | peer |", "push shipped ", " samples (7 per collection) to the server", "3 samples were still in its queue"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
