@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,8 +30,9 @@ type HostInfo struct {
 	BootTime time.Time
 }
 
-// HostInfo returns the host's identity. It reads a few small files and does
-// not wait for a collection in progress; os-release is cached.
+// HostInfo returns the host's identity. It reads a few small files with
+// procfs, without waiting for a collection in progress; os-release is
+// cached.
 func (n *Node) HostInfo() (HostInfo, error) {
 	e := n.env
 	var h HostInfo
@@ -38,55 +40,44 @@ func (n *Node) HostInfo() (HostInfo, error) {
 	if err := e.uname(&u); err != nil {
 		return h, fmt.Errorf("uname: %w", err)
 	}
-	h.Hostname = unix.ByteSliceToString(u.Nodename[:])
-	h.Kernel = unix.ByteSliceToString(u.Release[:])
-	h.Arch = unix.ByteSliceToString(u.Machine[:])
+	f := utsnameFields(&u)
+	h.Kernel, h.Arch, h.Hostname = f[1], f[3], f[4]
 	if rel, err := e.osRelease.get(e); err == nil {
 		h.OS, h.OSID, h.OSVersion = rel.fields["PRETTY_NAME"], rel.fields["ID"], rel.fields["VERSION_ID"]
 		if h.OS == "" {
 			h.OS = rel.fields["NAME"]
 		}
 	}
-	stat, err := os.ReadFile(e.procPath("stat"))
+	pfs, err := procfs.NewFS(e.opts.ProcPath)
 	if err != nil {
 		return h, err
 	}
-	ks, err := parseKernelStats(stat)
+	stat, err := pfs.Stat()
 	if err != nil {
 		return h, err
 	}
-	if ks.have&haveBootTime == 0 {
-		return h, malformed("stat", "no btime line")
+	if stat.BootTime == 0 {
+		return h, malformed("stat", "no btime")
 	}
-	h.BootTime = time.Unix(int64(ks.bootTime), 0)
-	meminfo, err := os.ReadFile(e.procPath("meminfo"))
+	h.BootTime = time.Unix(int64(stat.BootTime), 0)
+	mem, err := pfs.Meminfo()
 	if err != nil {
 		return h, err
 	}
-	_ = parseMeminfo(meminfo, func(key []byte, v uint64, kB bool) {
-		if string(key) == "MemTotal" && kB {
-			h.MemoryBytes = v * 1024
-		}
-	})
-	if h.MemoryBytes == 0 {
+	if mem.MemTotalBytes == nil {
 		return h, malformed("meminfo", "no MemTotal")
 	}
-	h.CPUs = onlineCPUs(e, stat)
-	return h, nil
-}
-
-// onlineCPUs counts the CPUs in /sys/devices/system/cpu/online ("0-3,6"),
-// or else the cpuN lines of /proc/stat, or else what Go sees.
-func onlineCPUs(e *env, stat []byte) int {
+	h.MemoryBytes = *mem.MemTotalBytes
+	h.CPUs = len(stat.CPU)
 	if data, err := os.ReadFile(e.sysPath("devices", "system", "cpu", "online")); err == nil {
 		if n, ok := countCPUList(bytes.TrimSpace(data)); ok && n > 0 {
-			return n
+			h.CPUs = n
 		}
 	}
-	if times, err := parseCPUTimes(stat, nil); err == nil {
-		return len(times)
+	if h.CPUs == 0 {
+		h.CPUs = runtime.NumCPU()
 	}
-	return runtime.NumCPU()
+	return h, nil
 }
 
 // countCPUList counts the CPUs of a kernel CPU list such as "0-3,6,8-9".

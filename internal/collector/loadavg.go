@@ -1,36 +1,58 @@
 package collector
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// loadavgCollector exports node_load1, node_load5 and node_load15 from
-// /proc/loadavg, parsed by procfs.
+// parseLoadavg returns the 1, 5 and 15 minute load averages of
+// /proc/loadavg ("0.49 0.28 0.47 2/213 4711").
+func parseLoadavg(data []byte) ([3]float64, error) {
+	var loads [3]float64
+	rest := data
+	for i := range loads {
+		var field []byte
+		field, rest = nextField(rest)
+		v, err := strconv.ParseFloat(string(field), 64)
+		if err != nil {
+			return loads, malformed("loadavg", "%q", data)
+		}
+		loads[i] = v
+	}
+	return loads, nil
+}
+
+// loadavgCollector exports node_load1, node_load5 and node_load15.
 type loadavgCollector struct {
-	e                    *env
-	load1, load5, load15 family
+	e     *env
+	path  string
+	loads [3]family
 }
 
 func newLoadavgCollector(e *env) (collector, error) {
 	return &loadavgCollector{
-		e:      e,
-		load1:  newFamily("node_load1", "1m load average.", prometheus.GaugeValue),
-		load5:  newFamily("node_load5", "5m load average.", prometheus.GaugeValue),
-		load15: newFamily("node_load15", "15m load average.", prometheus.GaugeValue),
+		e:    e,
+		path: e.procPath("loadavg"),
+		loads: [3]family{
+			newFamily("node_load1", "1m load average.", prometheus.GaugeValue),
+			newFamily("node_load5", "5m load average.", prometheus.GaugeValue),
+			newFamily("node_load15", "15m load average.", prometheus.GaugeValue),
+		},
 	}, nil
 }
 
 func (c *loadavgCollector) update(ch chan<- prometheus.Metric) error {
-	fs, err := c.e.procfs()
+	data, err := c.e.buf.read(c.path)
 	if err != nil {
 		return err
 	}
-	l, err := fs.LoadAvg()
+	loads, err := parseLoadavg(data)
 	if err != nil {
 		return err
 	}
-	c.load1.send(ch, l.Load1, nil)
-	c.load5.send(ch, l.Load5, nil)
-	c.load15.send(ch, l.Load15, nil)
+	for i, f := range c.loads {
+		f.send(ch, loads[i], nil)
+	}
 	return nil
 }

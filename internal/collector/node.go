@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -137,10 +136,6 @@ type env struct {
 
 	osRelease *osReleaseCache
 
-	// pfs is procfs on ProcPath, once it has been opened.
-	pfs   procfs.FS
-	pfsOK bool
-
 	now   func() time.Time
 	uname func(*unix.Utsname) error
 	clock func() (clockState, error)
@@ -149,19 +144,6 @@ type env struct {
 // procPath joins elements under ProcPath.
 func (e *env) procPath(elem ...string) string {
 	return filepath.Join(append([]string{e.opts.ProcPath}, elem...)...)
-}
-
-// procfs returns procfs on ProcPath, opening it on first use (and again
-// after a failure, for a /proc that appears late).
-func (e *env) procfs() (procfs.FS, error) {
-	if !e.pfsOK {
-		fs, err := procfs.NewFS(e.opts.ProcPath)
-		if err != nil {
-			return procfs.FS{}, err
-		}
-		e.pfs, e.pfsOK = fs, true
-	}
-	return e.pfs, nil
 }
 
 // sysPath joins elements under SysPath.

@@ -501,7 +501,7 @@ func TestOSReleaseCache(t *testing.T) {
 // FuzzParsers feeds arbitrary input to every parser of kernel files: none
 // may panic, whatever the input.
 func FuzzParsers(f *testing.F) {
-	for _, p := range []string{"stat", "meminfo", "vmstat", "diskstats", "1/mountinfo", "net/dev", "net/tcp", "net/netstat", "net/snmp", "net/snmp6", "sys/fs/file-nr", "uptime"} {
+	for _, p := range []string{"stat", "meminfo", "vmstat", "diskstats", "1/mountinfo", "net/dev", "net/tcp", "net/netstat", "net/snmp", "net/snmp6", "sys/fs/file-nr", "uptime", "loadavg", "pressure/io", "net/sockstat"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "proc", p))
 		require.NoError(f, err)
 		f.Add(data)
@@ -518,6 +518,9 @@ func FuzzParsers(f *testing.F) {
 		_ = parseOSRelease(data)
 		_ = osVersion(string(data))
 		_, _ = countCPUList(data)
+		_, _ = parseLoadavg(data)
+		_, _ = parsePSI("f", data)
+		_ = parseSockstat("f", data, func([]byte, []byte, uint64) {})
 		var tcp tcpCounts
 		for rest := data; len(rest) > 0; {
 			var line []byte
@@ -530,4 +533,42 @@ func FuzzParsers(f *testing.F) {
 			_ = labelPairs("x", string(line))
 		}
 	})
+}
+
+func TestParseLoadavgPSISockstat(t *testing.T) {
+	loads, err := parseLoadavg([]byte("0.49 0.28 0.47 2/213 4711\n"))
+	require.NoError(t, err)
+	require.Equal(t, [3]float64{0.49, 0.28, 0.47}, loads)
+	for _, bad := range []string{"", "0.1 0.2\n", "0.1 x 0.3 1/2 3\n"} {
+		_, err := parseLoadavg([]byte(bad))
+		require.ErrorContains(t, err, "malformed", bad)
+	}
+
+	p, err := parsePSI("io", []byte("some avg10=0.12 avg60=0.04 avg300=0.72 total=18022502\nfull avg10=0.12 avg60=0.04 avg300=0.69 total=14907343\n"))
+	require.NoError(t, err)
+	require.Equal(t, psiTotals{some: 18022502, full: 14907343, hasSome: true, hasFull: true}, p)
+	p, err = parsePSI("cpu", []byte("some avg10=0.24 avg60=0.08 avg300=3.49 total=299481715\nfuture x=1\n"))
+	require.NoError(t, err)
+	require.Equal(t, psiTotals{some: 299481715, hasSome: true}, p, "cpu has no full line before Linux 5.13")
+	_, err = parsePSI("io", []byte("some avg10=0.12 total=x\n"))
+	require.ErrorContains(t, err, "no total")
+
+	type kv struct {
+		proto, key string
+		v          uint64
+	}
+	var got []kv
+	require.NoError(t, parseSockstat("sockstat", []byte("sockets: used 32\nTCP: inuse 13 orphan 0 tw 2 alloc 16 mem 7\nFRAG: inuse 0 memory 0\n\n"), func(proto, key []byte, v uint64) {
+		got = append(got, kv{string(proto), string(key), v})
+	}))
+	require.Equal(t, []kv{{"sockets", "used", 32}, {"TCP", "inuse", 13}, {"TCP", "orphan", 0}, {"TCP", "tw", 2}, {"TCP", "alloc", 16}, {"TCP", "mem", 7}, {"FRAG", "inuse", 0}, {"FRAG", "memory", 0}}, got)
+	for _, bad := range []string{"TCP inuse 1\n", "TCP: inuse\n", "TCP: inuse x\n", ": inuse 1\n"} {
+		require.ErrorContains(t, parseSockstat("sockstat", []byte(bad), func([]byte, []byte, uint64) {}), "malformed", bad)
+	}
+	for key, want := range map[[2]string]bool{
+		{"sockets", "used"}: true, {"TCP", "inuse"}: true, {"TCP", "mem"}: true, {"FRAG6", "memory"}: true,
+		{"sockets", "inuse"}: false, {"TCP", "pressure"}: false,
+	} {
+		require.Equal(t, want, sockstatField(key[0], key[1]), key)
+	}
 }

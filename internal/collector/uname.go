@@ -29,14 +29,8 @@ func (c *unameCollector) update(ch chan<- prometheus.Metric) error {
 	}
 	if c.labels == nil || u != c.last {
 		c.last = u
-		c.labels = labelPairs(
-			"sysname", unix.ByteSliceToString(u.Sysname[:]),
-			"release", unix.ByteSliceToString(u.Release[:]),
-			"version", unix.ByteSliceToString(u.Version[:]),
-			"machine", unix.ByteSliceToString(u.Machine[:]),
-			"nodename", unix.ByteSliceToString(u.Nodename[:]),
-			"domainname", unix.ByteSliceToString(u.Domainname[:]),
-		)
+		f := utsnameFields(&u)
+		c.labels = labelPairs("sysname", f[0], "release", f[1], "version", f[2], "machine", f[3], "nodename", f[4], "domainname", f[5])
 	}
 	c.info.send(ch, 1, c.labels)
 	return nil

@@ -1,0 +1,36 @@
+//go:build !linux
+
+package collector
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// readClock is only implemented on Linux.
+func readClock() (clockState, error) {
+	return clockState{}, fmt.Errorf("%w: adjtimex is Linux only", errNoData)
+}
+
+// utsnameFields returns uname's sysname, release, version, machine and
+// nodename; there is no domain name outside Linux.
+func utsnameFields(u *unix.Utsname) [6]string {
+	return [6]string{
+		unix.ByteSliceToString(u.Sysname[:]),
+		unix.ByteSliceToString(u.Release[:]),
+		unix.ByteSliceToString(u.Version[:]),
+		unix.ByteSliceToString(u.Machine[:]),
+		unix.ByteSliceToString(u.Nodename[:]),
+		"",
+	}
+}
+
+// netlinkTCPSupported reports whether countTCPNetlink can work here.
+const netlinkTCPSupported = false
+
+// countTCPNetlink is only implemented on Linux.
+func countTCPNetlink(*tcpCounts, []byte) error {
+	return errors.ErrUnsupported
+}
