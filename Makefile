@@ -53,6 +53,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeWriteRequest -fuzztime $(FUZZTIME) ./internal/ingest
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzParseAgent -fuzztime $(FUZZTIME) ./internal/config/agentconfig
+	$(GO) test -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/collector
+	$(GO) test -run '^$$' -fuzz FuzzNetlink -fuzztime $(FUZZTIME) ./internal/collector
+	$(GO) test -run '^$$' -fuzz FuzzHeartbeat -fuzztime $(FUZZTIME) ./internal/inventory
+	$(GO) test -run '^$$' -fuzz FuzzQueueOpen -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./internal/remotewrite
+	$(GO) test -run '^$$' -fuzz FuzzQueueRecover -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./internal/remotewrite
 
 bench: build
 	bench/ingest/run.sh
