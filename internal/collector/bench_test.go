@@ -171,18 +171,27 @@ func BenchmarkParse(b *testing.B) {
 // sock_diag with reading /proc/net/tcp and tcp6.
 func BenchmarkTCPStat(b *testing.B) {
 	buf := make([]byte, 64<<10)
-	b.Run("netlink", func(b *testing.B) {
-		if !netlinkTCPSupported {
-			b.Skip("no netlink here")
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			var t tcpCounts
-			if err := countTCPNetlink(&t, buf); err != nil {
-				b.Skip(err)
+	for _, mode := range []struct {
+		name   string
+		compat bool
+	}{{"netlink-one-dump", true}, {"netlink-per-family", false}} {
+		b.Run(mode.name, func(b *testing.B) {
+			if !netlinkTCPSupported {
+				b.Skip("no netlink here")
 			}
-		}
-	})
+			b.ReportAllocs()
+			for b.Loop() {
+				var t tcpCounts
+				compat := mode.compat
+				if err := countTCPNetlink(&t, buf, &compat); err != nil {
+					b.Skip(err)
+				}
+				if compat != mode.compat {
+					b.Skip("one dump refused")
+				}
+			}
+		})
+	}
 	b.Run("proc", func(b *testing.B) {
 		c := &tcpstatCollector{paths: [2]string{"/proc/net/tcp", "/proc/net/tcp6"}, buf: buf}
 		b.ReportAllocs()

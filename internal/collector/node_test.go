@@ -593,3 +593,30 @@ func TestCollect_Concurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestTCPStat_NetlinkFallback(t *testing.T) {
+	logs := &logRecorder{}
+	n := newFixtureNode(t, fixtureOptions("testdata", logs))
+	var c *tcpstatCollector
+	for _, e := range n.collectors {
+		if tc, ok := e.c.(*tcpstatCollector); ok {
+			c = tc
+		}
+	}
+	require.False(t, c.useNetlink, "fixtures are read from files")
+	calls := 0
+	c.useNetlink = true
+	c.netlink = func(tc *tcpCounts, _ []byte, _ *bool) error {
+		calls++
+		tc.states[1] = 1000 // a partial count must not leak into the result
+		return unix.EPROTONOSUPPORT
+	}
+	for range 2 {
+		mfs := gather(t, n)
+		require.Equal(t, 1.0, successes(mfs)["tcpstat"])
+		v, ok := value(mfs, "node_tcp_connection_states", "state", "established")
+		require.True(t, ok)
+		require.Equal(t, 5.0, v, "from the fixture files")
+	}
+	require.Equal(t, 1, calls, "netlink is not tried again")
+}

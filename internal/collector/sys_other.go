@@ -31,6 +31,6 @@ func utsnameFields(u *unix.Utsname) [6]string {
 const netlinkTCPSupported = false
 
 // countTCPNetlink is only implemented on Linux.
-func countTCPNetlink(*tcpCounts, []byte) error {
+func countTCPNetlink(*tcpCounts, []byte, *bool) error {
 	return errors.ErrUnsupported
 }

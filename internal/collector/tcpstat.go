@@ -79,8 +79,9 @@ func (t *tcpCounts) count(state, tx, rx uint64) {
 // tx_queued_bytes, IPv4 and IPv6 together.
 //
 // With the default ProcPath the sockets are counted over netlink
-// sock_diag, as node_exporter does: the kernel answers at about half the
-// cost of generating /proc/net/tcp and tcp6 (see BenchmarkTCPStat).
+// sock_diag, as node_exporter does, in one dump for both address families:
+// the kernel answers at a fraction of the cost of generating /proc/net/tcp
+// and tcp6 (see BenchmarkTCPStat).
 // Otherwise (a /proc mounted elsewhere, fixtures), or if netlink is refused,
 // <ProcPath>/net/tcp and tcp6 are streamed through a fixed buffer, as they
 // can be large on a busy server. Both count the sockets of the agent's
@@ -93,6 +94,8 @@ type tcpstatCollector struct {
 	rx, tx     []*dto.LabelPair
 	buf        []byte
 	useNetlink bool
+	compat     bool // see countTCPNetlink
+	netlink    func(t *tcpCounts, buf []byte, compat *bool) error
 }
 
 func newTCPStatCollector(e *env) (collector, error) {
@@ -104,6 +107,8 @@ func newTCPStatCollector(e *env) (collector, error) {
 		tx:     labelPairs("state", "tx_queued_bytes"),
 
 		useNetlink: netlinkTCPSupported && e.opts.ProcPath == DefaultProcPath,
+		compat:     true,
+		netlink:    countTCPNetlink,
 	}
 	for i, s := range tcpStates {
 		if s != "" {
@@ -119,7 +124,7 @@ func (c *tcpstatCollector) update(ch chan<- prometheus.Metric) error {
 	}
 	var t tcpCounts
 	if c.useNetlink {
-		err := countTCPNetlink(&t, c.buf)
+		err := c.netlink(&t, c.buf, &c.compat)
 		if err == nil {
 			c.send(ch, &t)
 			return nil
