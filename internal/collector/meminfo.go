@@ -75,7 +75,7 @@ func (c *meminfoCollector) update(ch chan<- prometheus.Metric) error {
 			if !validMetricName(name) {
 				return family{}, false
 			}
-			return newFamily(name, "Memory information field "+key+" from /proc/meminfo.", prometheus.GaugeValue), true
+			return newFamily(name, "Field "+key+" of /proc/meminfo.", prometheus.GaugeValue), true
 		})
 		if f == nil {
 			return

@@ -108,7 +108,7 @@ func (c *sockstatCollector) add(proto, key []byte, suffix string, v float64) {
 		if !sockstatField(string(proto), string(key)) || !validMetricName(name) {
 			return family{}, false
 		}
-		return newFamily("node_sockstat_"+name, "Number of "+name+" in /proc/net/sockstat or sockstat6.", prometheus.GaugeValue), true
+		return newFamily("node_sockstat_"+name, "Sockstat "+name+".", prometheus.GaugeValue), true
 	})
 	if f != nil {
 		c.pending = append(c.pending, pending{f, v})

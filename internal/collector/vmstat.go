@@ -62,7 +62,7 @@ func (c *vmstatCollector) update(ch chan<- prometheus.Metric) error {
 			if !vmstatField(key) || !validMetricName(key) {
 				return family{}, false
 			}
-			return newFamily("node_vmstat_"+key, "/proc/vmstat information field "+key+".", prometheus.UntypedValue), true
+			return newFamily("node_vmstat_"+key, "Field "+key+" of /proc/vmstat.", prometheus.UntypedValue), true
 		})
 		if f != nil {
 			c.pending = append(c.pending, pending{f, v})
