@@ -47,9 +47,11 @@ type Options struct {
 	// NetworkDeviceExclude is a regular expression of network interfaces
 	// to skip; "" skips none.
 	NetworkDeviceExclude string
-	// StatfsTimeout bounds each statfs call; default 5s. A mount point whose
-	// call times out is reported with node_filesystem_device_error 1 and is
-	// not statted again until that call returns.
+	// StatfsTimeout bounds each statfs call; default 5s. The calls of one
+	// collection run in parallel and share this deadline, so several hung
+	// mounts cost one timeout. A mount point whose call times out is
+	// reported with node_filesystem_device_error 1 and is not statted again
+	// until that call returns.
 	StatfsTimeout time.Duration
 	// Statfs is called for every mount point; nil means unix.Statfs. Tests
 	// use it to simulate hung or failing mounts.
