@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -159,4 +161,24 @@ func BenchmarkCollect(b *testing.B) {
 		n = len(s)
 	}
 	b.ReportMetric(float64(n), "series")
+}
+
+// BenchmarkScrape measures one scrape of the standalone agent's /metrics
+// as Prometheus does it (text format, gzip): what node_exporter is compared
+// with in bench/agent.
+func BenchmarkScrape(b *testing.B) {
+	reg := newStandaloneRegistry()
+	a, err := New(Options{Collect: agentconfig.DefaultCollect, Registerer: reg, Extra: reg, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(b, err)
+	h := Handler(a.Gatherer(), "bench", slog.New(slog.DiscardHandler))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatal(rec.Code)
+		}
+	}
 }
