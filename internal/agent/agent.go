@@ -63,9 +63,37 @@ type Agent struct {
 	heartbeats    *prometheus.CounterVec
 	clockOffset   prometheus.Gauge
 
-	mu            sync.Mutex
-	heartbeatFail bool
-	writeFail     bool
+	writes, sends failState
+}
+
+// failState logs a repeating failure once, and its recovery once.
+type failState struct {
+	mu      sync.Mutex
+	failing bool
+	logger  *slog.Logger
+	failed  string // logged with the error when failures start
+	healed  string // logged when they stop
+}
+
+// report counts err (nil is a success) in results by "ok" or "error",
+// logs a change of state, and reports whether it was a success.
+func (f *failState) report(err error, results *prometheus.CounterVec) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		results.WithLabelValues("error").Inc()
+		if !f.failing {
+			f.logger.Warn(f.failed, "err", err)
+		}
+		f.failing = true
+		return false
+	}
+	results.WithLabelValues("ok").Inc()
+	if f.failing {
+		f.logger.Info(f.healed)
+	}
+	f.failing = false
+	return true
 }
 
 // New builds an Agent and its collectors.
@@ -117,6 +145,12 @@ func New(o Options) (*Agent, error) {
 		builder:  newSeriesBuilder(target),
 		instance: instance,
 		started:  time.Now(),
+		writes: failState{logger: o.Logger,
+			failed: "collection could not be stored; retrying every interval",
+			healed: "collections are stored again"},
+		sends: failState{logger: o.Logger,
+			failed: "heartbeat failed; samples are kept in the queue and the heartbeat is retried every interval",
+			healed: "heartbeats reach the server again"},
 	}
 	if o.Extra != nil {
 		a.gatherer = prometheus.Gatherers{reg, o.Extra}
@@ -219,21 +253,7 @@ func (a *Agent) collect(ctx context.Context, now time.Time) {
 	}
 	a.collectTime.Set(time.Since(start).Seconds())
 	a.seriesWritten.Set(float64(len(series)))
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil {
-		a.collections.WithLabelValues("error").Inc()
-		if !a.writeFail {
-			a.logger.Error("collection could not be stored; retrying every interval", "err", err)
-		}
-		a.writeFail = true
-		return
-	}
-	a.collections.WithLabelValues("ok").Inc()
-	if a.writeFail {
-		a.logger.Info("collections are stored again")
-	}
-	a.writeFail = false
+	a.writes.report(err, a.collections)
 }
 
 // HeartbeatMessage describes the host for the inventory.
@@ -268,24 +288,12 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	if err == nil {
 		resp, err = a.opts.Sink.Heartbeat(ctx, hb)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
-		a.heartbeats.WithLabelValues("error").Inc()
-		if !a.heartbeatFail {
-			a.logger.Warn("heartbeat failed; samples are kept in the queue and the heartbeat is retried every interval", "err", err)
-		}
-		a.heartbeatFail = true
+	if err != nil && ctx.Err() != nil {
 		return
 	}
-	a.heartbeats.WithLabelValues("ok").Inc()
-	if a.heartbeatFail {
-		a.logger.Info("heartbeats reach the server again")
+	if !a.sends.report(err, a.heartbeats) {
+		return
 	}
-	a.heartbeatFail = false
 	if !resp.ServerTime.IsZero() {
 		rtt := time.Since(sent)
 		a.clockOffset.Set(resp.ServerTime.Sub(sent.Add(rtt / 2)).Seconds())
