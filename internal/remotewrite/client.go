@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/prompb"
@@ -267,7 +268,7 @@ func encodeRecord(series []prompb.TimeSeries) ([]byte, int64, error) {
 		return nil, samples, fmt.Errorf("encoding the collection: %w", err)
 	}
 	buf := make([]byte, recordHeaderSize+snappy.MaxEncodedLen(len(raw)))
-	enc := snappy.Encode(buf[recordHeaderSize:], raw)
+	enc := s2.EncodeSnappy(buf[recordHeaderSize:], raw)
 	rec := buf[:recordHeaderSize+len(enc)]
 	putRecordHeader(rec, uint32(min(samples, 1<<32-1)))
 	return rec, samples, nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/s2"
 	"github.com/klauspost/compress/snappy"
 )
 
@@ -180,7 +181,7 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 	if len(raw) == 0 {
 		return nil, bad
 	}
-	return snappy.Encode(nil, raw), bad
+	return s2.EncodeSnappy(nil, raw), bad
 }
 
 func growTo(b []byte, n int) []byte {
