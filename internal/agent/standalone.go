@@ -142,10 +142,10 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 // runtime and process ones, as node_exporter has, and the queue's.
 func newStandaloneRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
+	reg.MustRegister(collectors.NewGoCollector())
+	if pc, err := newProcessCollector(); err == nil {
+		reg.MustRegister(pc)
+	}
 	return reg
 }
 

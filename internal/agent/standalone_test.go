@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,4 +56,33 @@ func TestHandlerCompression(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/-/healthy", nil))
 	require.Equal(t, http.StatusOK, rec.Code)
+}
+
+// TestProcessCollector checks the agent's own process_* metrics against
+// what the process knows of itself.
+func TestProcessCollector(t *testing.T) {
+	pc, err := newProcessCollector()
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(pc)
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		m := mf.Metric[0]
+		switch {
+		case m.Counter != nil:
+			got[mf.GetName()] = m.Counter.GetValue()
+		default:
+			got[mf.GetName()] = m.Gauge.GetValue()
+		}
+	}
+	require.Len(t, got, 6, "%v", got)
+	require.Positive(t, got["process_resident_memory_bytes"])
+	require.GreaterOrEqual(t, got["process_virtual_memory_bytes"], got["process_resident_memory_bytes"])
+	require.Positive(t, got["process_open_fds"])
+	require.GreaterOrEqual(t, got["process_max_fds"], got["process_open_fds"])
+	require.GreaterOrEqual(t, got["process_cpu_seconds_total"], 0.0)
+	start := time.Unix(int64(got["process_start_time_seconds"]), 0)
+	require.WithinDuration(t, time.Now(), start, 10*time.Minute, "the test process started recently")
 }
