@@ -20,91 +20,18 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/saypro/monitor/bench/subcmd"
 )
 
-const usage = `Usage: scrapeload <command> [flags]
-
-Commands:
-  measure   scrape the exporters at the same rate, measure CPU per collection and RSS from /proc
-  freeport  print a free TCP port on 127.0.0.1
-
-Run "scrapeload <command> --help" for the flags of a command.
-`
-
-func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, logger)
-	stop()
-	os.Exit(code)
-}
-
-// run executes one subcommand and returns the exit code: 0 success,
-// 1 failure, 2 bad usage.
-func run(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	var err error
-	switch args[0] {
-	case "measure":
-		err = cmdMeasure(ctx, args[1:], stdout, logger)
-	case "freeport":
-		err = cmdFreePort(args[1:], stdout)
-	default:
-		fmt.Fprintf(os.Stderr, "scrapeload: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(usageError)):
-		fmt.Fprintf(os.Stderr, "scrapeload %s: %v\n", args[0], err)
-		return 2
-	}
-	logger.Error("failed", "command", args[0], "err", err)
-	return 1
-}
-
-// usageError is a bad flag or argument.
-type usageError struct{ error }
-
-func newFlagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: scrapeload %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	return nil
-}
+const toolName = "scrapeload"
 
 // parseProcess parses "name,pid,url" (url may be empty for push agents).
 func parseProcess(s string, role Role, mode Mode) (*Process, error) {
@@ -127,7 +54,7 @@ func parseProcess(s string, role Role, mode Mode) (*Process, error) {
 }
 
 func cmdMeasure(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("measure", "Scrapes every --ours and --peer /metrics URL once per --interval, one after the other in\n"+
+	fs := subcmd.NewFlagSet(toolName, "measure", "Scrapes every --ours and --peer /metrics URL once per --interval, one after the other in\n"+
 		"each round (the order rotates from round to round), --warmup rounds unmeasured and then\n"+
 		"--scrapes measured rounds. CPU per collection is the process's utime+stime over the\n"+
 		"measured window divided by its collections (scrapes; for --push agents, the collections\n"+
@@ -162,29 +89,22 @@ func cmdMeasure(ctx context.Context, args []string, stdout io.Writer, logger *sl
 	fs.Float64Var(&c.Goal, "goal", 0.5, "largest ratio ours/peer that meets the goal")
 	fs.StringVar(&outMD, "out-md", "", "file to write the markdown table to")
 	fs.StringVar(&outJSON, "out-json", "", "file to write all numbers to (JSON)")
-	fs.Func("label", "key=value noted in the report (repeatable), e.g. versions and the machine", func(s string) error {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return errors.New("want key=value")
-		}
-		labels[k] = v
-		return nil
-	})
-	if err := parse(fs, args); err != nil {
+	fs.Func("label", "key=value noted in the report (repeatable), e.g. versions and the machine", subcmd.KeyValue(labels))
+	if err := subcmd.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case len(procs) == 0:
-		return usageError{errors.New("nothing to measure: give --ours, --peer or --push")}
+		return subcmd.Usagef("nothing to measure: give --ours, --peer or --push")
 	case c.Scrapes < 1 || c.Warmup < 0 || c.Interval <= 0 || c.PushInterval <= 0 || c.Timeout <= 0:
-		return usageError{errors.New("--scrapes, --interval, --push-interval and --timeout must be positive, --warmup not negative")}
+		return subcmd.Usagef("--scrapes, --interval, --push-interval and --timeout must be positive, --warmup not negative")
 	case c.ClkTck <= 0:
-		return usageError{errors.New("--clk-tck must be positive")}
+		return subcmd.Usagef("--clk-tck must be positive")
 	}
 	seen := map[string]bool{}
 	for _, p := range procs {
 		if seen[p.Name] {
-			return usageError{fmt.Errorf("process name %q given twice", p.Name)}
+			return subcmd.Usagef("process name %q given twice", p.Name)
 		}
 		seen[p.Name] = true
 	}
@@ -213,19 +133,9 @@ func cmdMeasure(ctx context.Context, args []string, stdout io.Writer, logger *sl
 	return nil
 }
 
-func cmdFreePort(args []string, stdout io.Writer) error {
-	fs := newFlagSet("freeport", "Prints a TCP port on 127.0.0.1 that was free a moment ago.")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, port)
-	return err
+func main() {
+	subcmd.Tool{Name: toolName, Commands: []subcmd.Command{
+		{Name: "measure", Summary: "scrape the exporters at the same rate, measure CPU per collection and RSS from /proc", Run: cmdMeasure},
+		subcmd.FreePort(toolName),
+	}}.Main()
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/saypro/monitor/bench/procstat"
 )
 
 // Role says whether a process is one of ours or a peer we compare with.
@@ -46,8 +48,8 @@ type Process struct {
 	Mode Mode   `json:"mode"`
 	URL  string `json:"url,omitempty"`
 
-	Start procSample `json:"proc_start"` // at the start of the measured window
-	End   procSample `json:"proc_end"`   // at its end
+	Start procstat.Sample `json:"proc_start"` // at the start of the measured window
+	End   procstat.Sample `json:"proc_end"`   // at its end
 
 	// Collections in the measured window: successful scrapes, or for a
 	// push agent the collections it counted (or the window / interval).
@@ -83,10 +85,10 @@ type Process struct {
 
 // Result is everything measured in one run.
 type Result struct {
-	Processes     []*Process `json:"processes"`
-	WindowSeconds float64    `json:"window_seconds"`
-	Scraper       procSample `json:"scraper_proc_end"`
-	ScraperCPU    float64    `json:"scraper_cpu_seconds"` // over the window
+	Processes     []*Process      `json:"processes"`
+	WindowSeconds float64         `json:"window_seconds"`
+	Scraper       procstat.Sample `json:"scraper_proc_end"`
+	ScraperCPU    float64         `json:"scraper_cpu_seconds"` // over the window
 }
 
 // pushCounters are what a push agent says about its own collections.
@@ -119,7 +121,7 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 	pushStart := make([]pushCounters, len(pushed))
 	var (
 		window      time.Time
-		scraperCPU0 procSample
+		scraperCPU0 procstat.Sample
 	)
 	startWindow := func() error {
 		// The push agents' own counters first: reading them costs them a
@@ -128,13 +130,13 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 			pushStart[i] = readPushCounters(ctx, client, p.URL)
 		}
 		for _, p := range procs {
-			s, err := readProc(p.PID, c.ClkTck)
+			s, err := procstat.Read(p.PID, c.ClkTck)
 			if err != nil {
 				return fmt.Errorf("%s (pid %d) at the start of the window: %w", p.Name, p.PID, err)
 			}
 			p.Start = s
 		}
-		scraperCPU0, _ = readProc(self, c.ClkTck)
+		scraperCPU0, _ = procstat.Read(self, c.ClkTck)
 		window = time.Now()
 		return nil
 	}
@@ -194,7 +196,7 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 	}
 	res := &Result{Processes: procs, WindowSeconds: time.Since(window).Seconds()}
 	for _, p := range procs {
-		s, err := readProc(p.PID, c.ClkTck)
+		s, err := procstat.Read(p.PID, c.ClkTck)
 		if err != nil {
 			p.Failure = fmt.Sprintf("could not be read at the end of the window (exited?): %v", err)
 			continue
@@ -207,7 +209,7 @@ func measure(ctx context.Context, c Config, procs []*Process, logger *slog.Logge
 			p.Failure = fmt.Sprintf("no CPU time counted in the window: is pid %d the exporter itself, not a shell or wrapper around it?", p.PID)
 		}
 	}
-	if s, err := readProc(self, c.ClkTck); err == nil {
+	if s, err := procstat.Read(self, c.ClkTck); err == nil {
 		res.Scraper = s
 		res.ScraperCPU = s.CPUSeconds - scraperCPU0.CPUSeconds
 	}

@@ -14,29 +14,6 @@ import (
 	"time"
 )
 
-func TestParseStatCPU(t *testing.T) {
-	// The name holds a space and a ')', as a process may name itself.
-	line := "1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 500 0 0 0 250 125 0 0 20 0 8 0 100 1000 200 18446744073709551615\n"
-	got, err := parseStatCPU(line)
-	if err != nil || got != 375 {
-		t.Fatalf("parseStatCPU = %d, %v; want 375", got, err)
-	}
-	if _, err := parseStatCPU("1234 (x) S 1 2"); err == nil {
-		t.Fatal("short line: want an error")
-	}
-}
-
-func TestParseStatusMemory(t *testing.T) {
-	status := "Name:\tx\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\n"
-	rss, hwm, err := parseStatusMemory(status)
-	if err != nil || rss != 10240*1024 || hwm != 20480*1024 {
-		t.Fatalf("got %d, %d, %v", rss, hwm, err)
-	}
-	if _, _, err := parseStatusMemory("Name:\tkthreadd\n"); err == nil {
-		t.Fatal("no Vm lines: want an error")
-	}
-}
-
 func TestSeriesCounter(t *testing.T) {
 	text := "# HELP a A.\n# TYPE a counter\na 1\n\nb{x=\"1\"} 2\nb{x=\"#\"} 3\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1"
 	// Split the input at every position, as reads may.

@@ -136,54 +136,6 @@ func TestTimestamps(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
-	fields := "S 1 2 3 4 5 6 7 8 9 10 1234 567 0 0 20 0 9 0 100"
-	for _, tc := range []struct {
-		name, stat string
-		want       int64
-		err        bool
-	}{
-		{"plain", "4242 (prometheus) " + fields, 1801, false},
-		{"spaces and parens in the name", "4242 (a (b) c) " + fields, 1801, false},
-		{"no name", "4242 prometheus " + fields, 0, true},
-		{"too short", "4242 (x) S 1 2 3", 0, true},
-		{"not a number", "4242 (x) S 1 2 3 4 5 6 7 8 9 10 abc 5", 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseStatCPU(tc.stat)
-			if tc.err {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
-		})
-	}
-}
-
-func TestParseStatusMemory(t *testing.T) {
-	for _, tc := range []struct {
-		name, status string
-		rss, hwm     int64
-		err          bool
-	}{
-		{"both", "Name:\tx\nVmHWM:\t  2048 kB\nVmRSS:\t  1024 kB\nThreads: 3\n", 1024 << 10, 2048 << 10, false},
-		{"missing HWM", "VmRSS:\t  1024 kB\n", 0, 0, true},
-		{"other unit", "VmHWM:\t  2 MB\nVmRSS:\t  1024 kB\n", 0, 0, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rss, hwm, err := parseStatusMemory(tc.status)
-			if tc.err {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.rss, rss)
-			require.Equal(t, tc.hwm, hwm)
-		})
-	}
-}
-
 func TestSumMetrics(t *testing.T) {
 	text := `# HELP prometheus_tsdb_compactions_total Total.
 # TYPE prometheus_tsdb_compactions_total counter

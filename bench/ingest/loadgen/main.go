@@ -19,80 +19,31 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/saypro/monitor/bench/subcmd"
 )
 
-const usage = `Usage: loadgen <command> [flags]
-
-Commands:
-  run       measure one running server: load, settle, disk, checks, queries (JSON to --out)
-  ingest    send the load to a remote-write endpoint and print what it answered
-  query     run the dashboard range queries and print their median latency
-  report    combine <dir>/{saypro,prometheus,victoriametrics}.json into results.json and results.md
-  freeport  print a free TCP port on 127.0.0.1
-
-Run "loadgen <command> --help" for the flags of a command.
-`
+const toolName = "loadgen"
 
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, logger)
-	stop()
-	os.Exit(code)
+	subcmd.Tool{Name: toolName, Commands: []subcmd.Command{
+		{Name: "run", Summary: "measure one running server: load, settle, disk, checks, queries (JSON to --out)", Run: cmdRun},
+		{Name: "ingest", Summary: "send the load to a remote-write endpoint and print what it answered", Run: cmdIngest},
+		{Name: "query", Summary: "run the dashboard range queries and print their median latency", Run: cmdQuery},
+		{Name: "report", Summary: "combine <dir>/{saypro,prometheus,victoriametrics}.json into results.json and results.md", Run: cmdReport},
+		subcmd.FreePort(toolName),
+	}}.Main()
 }
-
-// run executes one subcommand and returns the exit code: 0 success,
-// 1 failure, 2 bad usage.
-func run(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	cmds := map[string]func(context.Context, []string, io.Writer, *slog.Logger) error{
-		"run":      cmdRun,
-		"ingest":   cmdIngest,
-		"query":    cmdQuery,
-		"report":   cmdReport,
-		"freeport": cmdFreePort,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(os.Stderr, "loadgen: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	err := cmd(ctx, args[1:], stdout, logger)
-	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(usageError)):
-		fmt.Fprintf(os.Stderr, "loadgen %s: %v\n", args[0], err)
-		return 2
-	}
-	logger.Error("failed", "command", args[0], "err", err)
-	return 1
-}
-
-// usageError is a bad flag or argument.
-type usageError struct{ error }
 
 // loadFlags are the flags that define the load; every command that sends
 // or queries the generated data takes them.
@@ -125,17 +76,17 @@ func (l *loadFlags) register(fs *flag.FlagSet) {
 // config turns the flags into an ingestConfig (URL left empty).
 func (l *loadFlags) config() (ingestConfig, error) {
 	if l.hosts < 2 {
-		return ingestConfig{}, usageError{errors.New("--hosts must be at least 2 (queries use host-1)")}
+		return ingestConfig{}, subcmd.Usagef("--hosts must be at least 2 (queries use host-1)")
 	}
 	rounds := int(math.Round(l.hours * 3600 / 15))
 	if rounds < 1 {
-		return ingestConfig{}, usageError{fmt.Errorf("--hours %g is less than one 15 s round", l.hours)}
+		return ingestConfig{}, subcmd.Usagef("--hours %g is less than one 15 s round", l.hours)
 	}
 	if l.batch < 1 || l.senders < 1 || l.attempts < 1 {
-		return ingestConfig{}, usageError{errors.New("--batch, --senders and --attempts must be positive")}
+		return ingestConfig{}, subcmd.Usagef("--batch, --senders and --attempts must be positive")
 	}
 	if l.jitterMs < 0 || l.jitterMs >= 1000 {
-		return ingestConfig{}, usageError{errors.New("--jitter-ms must be in [0, 999]")}
+		return ingestConfig{}, subcmd.Usagef("--jitter-ms must be in [0, 999]")
 	}
 	end := l.end
 	if end == 0 {
@@ -147,32 +98,8 @@ func (l *loadFlags) config() (ingestConfig, error) {
 	}, nil
 }
 
-// newFlagSet makes a flag set whose errors are returned, not printed and
-// exited on.
-func newFlagSet(name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: loadgen %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	return nil
-}
-
 func cmdRun(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("run", "Measures one running server: sends the load while reading the server process's CPU time and\n"+
+	fs := subcmd.NewFlagSet(toolName, "run", "Measures one running server: sends the load while reading the server process's CPU time and\n"+
 		"peak RSS from /proc, waits until the store has compacted (Prometheus TSDB) or forces a flush and\n"+
 		"merge (VictoriaMetrics), measures the data directory, checks series and sample counts with\n"+
 		"queries, and times the dashboard queries. Writes the result as JSON to --out.")
@@ -192,16 +119,16 @@ func cmdRun(ctx context.Context, args []string, stdout io.Writer, logger *slog.L
 	fs.IntVar(&c.QueryRuns, "query-runs", 20, "timed runs of each query")
 	fs.DurationVar(&c.SettleTimeout, "settle-timeout", 10*time.Minute, "longest wait for the compaction or merge after the load")
 	fs.StringVar(&out, "out", "", "file to write the JSON result to (default: stdout)")
-	if err := parse(fs, args); err != nil {
+	if err := subcmd.Parse(fs, args); err != nil {
 		return err
 	}
 	switch {
 	case c.Kind != kindSaypro && c.Kind != kindPrometheus && c.Kind != kindVM:
-		return usageError{fmt.Errorf("--kind %q: want saypro, prometheus or victoriametrics", c.Kind)}
+		return subcmd.Usagef("--kind %q: want saypro, prometheus or victoriametrics", c.Kind)
 	case c.BaseURL == "" || c.PID <= 0 || c.DataDir == "":
-		return usageError{errors.New("--url, --pid and --data-dir are required")}
+		return subcmd.Usagef("--url, --pid and --data-dir are required")
 	case c.ClkTck <= 0 || c.QueryRuns < 1:
-		return usageError{errors.New("--clk-tck and --query-runs must be positive")}
+		return subcmd.Usagef("--clk-tck and --query-runs must be positive")
 	}
 	if c.Name == "" {
 		c.Name = c.Kind
@@ -221,15 +148,15 @@ func cmdRun(ctx context.Context, args []string, stdout io.Writer, logger *slog.L
 }
 
 func cmdIngest(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("ingest", "Sends the load to a remote-write 1.0 endpoint and prints (JSON) what it answered.")
+	fs := subcmd.NewFlagSet(toolName, "ingest", "Sends the load to a remote-write 1.0 endpoint and prints (JSON) what it answered.")
 	var l loadFlags
 	l.register(fs)
 	url := fs.String("url", "", "remote-write URL, e.g. http://127.0.0.1:9900/api/v1/write")
-	if err := parse(fs, args); err != nil {
+	if err := subcmd.Parse(fs, args); err != nil {
 		return err
 	}
 	if *url == "" {
-		return usageError{errors.New("--url is required")}
+		return subcmd.Usagef("--url is required")
 	}
 	c, err := l.config()
 	if err != nil {
@@ -246,17 +173,17 @@ func cmdIngest(ctx context.Context, args []string, stdout io.Writer, logger *slo
 }
 
 func cmdQuery(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
-	fs := newFlagSet("query", "Runs the dashboard range queries over the data that ingest (with the same --hosts,\n"+
+	fs := subcmd.NewFlagSet(toolName, "query", "Runs the dashboard range queries over the data that ingest (with the same --hosts,\n"+
 		"--hours and --end) sent, and prints (JSON) the median latency of each, plus the count checks.")
 	var l loadFlags
 	l.register(fs)
 	base := fs.String("url", "", "base URL of the server, e.g. http://127.0.0.1:9900")
 	runs := fs.Int("runs", 20, "timed runs of each query (after one warm-up)")
-	if err := parse(fs, args); err != nil {
+	if err := subcmd.Parse(fs, args); err != nil {
 		return err
 	}
 	if *base == "" || l.end == 0 || *runs < 1 {
-		return usageError{errors.New("--url and --end (the same as the load's) are required, --runs must be positive")}
+		return subcmd.Usagef("--url and --end (the same as the load's) are required, --runs must be positive")
 	}
 	c, err := l.config()
 	if err != nil {
@@ -277,23 +204,16 @@ func cmdQuery(ctx context.Context, args []string, stdout io.Writer, logger *slog
 }
 
 func cmdReport(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {
-	fs := newFlagSet("report", "Reads the run results in --dir, prints a markdown table with the ratios of ours to the others,\n"+
+	fs := subcmd.NewFlagSet(toolName, "report", "Reads the run results in --dir, prints a markdown table with the ratios of ours to the others,\n"+
 		"and writes results.json and results.md into --dir.")
 	dir := fs.String("dir", "", "directory with saypro.json, prometheus.json, victoriametrics.json")
 	labels := map[string]string{}
-	fs.Func("label", "key=value noted in the report (repeatable), e.g. versions and the command", func(s string) error {
-		k, v, ok := strings.Cut(s, "=")
-		if !ok || k == "" {
-			return errors.New("want key=value")
-		}
-		labels[k] = v
-		return nil
-	})
-	if err := parse(fs, args); err != nil {
+	fs.Func("label", "key=value noted in the report (repeatable), e.g. versions and the command", subcmd.KeyValue(labels))
+	if err := subcmd.Parse(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" {
-		return usageError{errors.New("--dir is required")}
+		return subcmd.Usagef("--dir is required")
 	}
 	runs, err := loadRuns(*dir)
 	if err != nil {
@@ -308,23 +228,6 @@ func cmdReport(_ context.Context, args []string, stdout io.Writer, _ *slog.Logge
 		return err
 	}
 	_, err = io.WriteString(stdout, md)
-	return err
-}
-
-func cmdFreePort(_ context.Context, args []string, stdout io.Writer, _ *slog.Logger) error {
-	fs := newFlagSet("freeport", "Prints a TCP port on 127.0.0.1 that was free a moment ago.")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	if err := ln.Close(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, port)
 	return err
 }
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/saypro/monitor/bench/procstat"
 )
 
 // Server kinds: how to settle the store after the load and which of its
@@ -37,10 +39,10 @@ type RunResult struct {
 	Ingest *IngestResult `json:"ingest"`
 	// Process samples: before and after the load, after settling, at the
 	// end (after the queries).
-	ProcBefore  procSample `json:"proc_before"`
-	ProcIngest  procSample `json:"proc_after_ingest"`
-	ProcSettled procSample `json:"proc_after_settle"`
-	ProcEnd     procSample `json:"proc_end"`
+	ProcBefore  procstat.Sample `json:"proc_before"`
+	ProcIngest  procstat.Sample `json:"proc_after_ingest"`
+	ProcSettled procstat.Sample `json:"proc_after_settle"`
+	ProcEnd     procstat.Sample `json:"proc_end"`
 	// IngestCPUSeconds is the server's CPU time while the load ran.
 	IngestCPUSeconds float64 `json:"ingest_cpu_seconds"`
 	// SettleCPUSeconds is its CPU time from the end of the load until the
@@ -67,7 +69,7 @@ func runServer(ctx context.Context, c runConfig, logger *slog.Logger) (*RunResul
 	logger = logger.With("server", c.Name)
 	res := &RunResult{Name: c.Name, Kind: c.Kind}
 	var err error
-	if res.ProcBefore, err = readProc(c.PID, c.ClkTck); err != nil {
+	if res.ProcBefore, err = procstat.Read(c.PID, c.ClkTck); err != nil {
 		return nil, fmt.Errorf("reading the server process: %w", err)
 	}
 	logger.Info("load starting", "hosts", c.Ingest.Hosts, "series", c.Ingest.Hosts*seriesPerHost, "rounds", c.Ingest.Rounds,
@@ -79,7 +81,7 @@ func runServer(ctx context.Context, c runConfig, logger *slog.Logger) (*RunResul
 		res.Errors = append(res.Errors, "load: "+err.Error())
 		return res, fmt.Errorf("load: %w", err)
 	}
-	if res.ProcIngest, err = readProc(c.PID, c.ClkTck); err != nil {
+	if res.ProcIngest, err = procstat.Read(c.PID, c.ClkTck); err != nil {
 		return res, fmt.Errorf("the server process after the load: %w", err)
 	}
 	res.IngestCPUSeconds = res.ProcIngest.CPUSeconds - res.ProcBefore.CPUSeconds
@@ -99,7 +101,7 @@ func runServer(ctx context.Context, c runConfig, logger *slog.Logger) (*RunResul
 		logger.Warn("settling", "err", err)
 	}
 	res.SettleSeconds = time.Since(began).Seconds()
-	if res.ProcSettled, err = readProc(c.PID, c.ClkTck); err != nil {
+	if res.ProcSettled, err = procstat.Read(c.PID, c.ClkTck); err != nil {
 		return res, fmt.Errorf("the server process after settling: %w", err)
 	}
 	res.SettleCPUSeconds = res.ProcSettled.CPUSeconds - res.ProcIngest.CPUSeconds
@@ -134,7 +136,7 @@ func runServer(ctx context.Context, c runConfig, logger *slog.Logger) (*RunResul
 	for _, q := range res.Queries {
 		logger.Info("query", "name", q.Name, "median_ms", fmt.Sprintf("%.1f", q.MedianSeconds*1000), "series", q.Series, "points", q.Points, "err", q.Error)
 	}
-	if res.ProcEnd, err = readProc(c.PID, c.ClkTck); err != nil {
+	if res.ProcEnd, err = procstat.Read(c.PID, c.ClkTck); err != nil {
 		return res, fmt.Errorf("the server process at the end: %w", err)
 	}
 	return res, nil
