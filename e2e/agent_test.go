@@ -317,6 +317,8 @@ func TestAgentCLI(t *testing.T) {
 		{"bad file", []string{"--config", bad}, 2, "agent.yml:3:"},
 		{"bad label", []string{"--labels", "instance=x"}, 2, "label \"instance\" is set by the agent"},
 		{"bad url", []string{"--server", "monitor:9900"}, 2, "must start with http:// or https://"},
+		{"check good", []string{"--check-config", "--server", "https://m:9900", "--instance", "db-1"}, 0, "valid agent configuration"},
+		{"check bad", []string{"--check-config", "--config", bad}, 2, "agent.yml:3:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, bin := range [][]string{{agentBinary}, {binary, "agent"}} {

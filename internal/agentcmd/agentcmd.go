@@ -203,6 +203,7 @@ func Main(prog string, args []string, stdout, stderr io.Writer, getenv func(stri
 	logLevel := fs.String("log-level", "", "log level: debug, info, warn, error (env SAYPRO_AGENT_LOG_LEVEL, default info)")
 	logFormat := fs.String("log-format", "", "log format: text or json (env SAYPRO_AGENT_LOG_FORMAT, default text)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	checkOnly := fs.Bool("check-config", false, "validate the configuration (file, flags and environment) and exit: 0 valid, 2 invalid")
 	values := make([]*string, len(options))
 	for i, o := range options {
 		values[i] = new(string)
@@ -275,6 +276,14 @@ Flags:
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: invalid configuration:\n%v\n", prog, err)
 		return ExitUsage
+	}
+	if *checkOnly {
+		where := file
+		if where == "" {
+			where = "built-in defaults"
+		}
+		fmt.Fprintf(stdout, "%s: valid agent configuration (server %q, instance %q, interval %s)\n", where, cfg.Server.URL, cfg.Instance, cfg.Interval)
+		return ExitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
