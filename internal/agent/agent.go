@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/prometheus/prompb"
 
 	"github.com/saypro/monitor/internal/agentapi"
@@ -128,10 +131,9 @@ func New(o Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: cannot tell the host name (%v); set instance in the configuration or --instance", err)
 		}
 	}
+	// The host collectors are gathered directly (Node.Gather skips the
+	// registry's per-sample checks); reg holds the agent's own metrics.
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(node); err != nil {
-		return nil, err
-	}
 	target := map[string]string{"job": "node", "instance": instance}
 	for k, v := range c.Labels {
 		target[k] = v
@@ -141,7 +143,7 @@ func New(o Options) (*Agent, error) {
 		logger:   o.Logger,
 		node:     node,
 		reg:      reg,
-		gatherer: reg,
+		gatherer: concat{node, reg},
 		builder:  newSeriesBuilder(target),
 		instance: instance,
 		started:  time.Now(),
@@ -152,8 +154,8 @@ func New(o Options) (*Agent, error) {
 			failed: "heartbeat failed; samples are kept in the queue and the heartbeat is retried every interval",
 			healed: "heartbeats reach the server again"},
 	}
-	if o.Extra != nil {
-		a.gatherer = prometheus.Gatherers{reg, o.Extra}
+	if o.Extra != nil && o.Extra != prometheus.Gatherer(reg) {
+		a.gatherer = concat{node, reg, o.Extra}
 	}
 	r := o.Registerer
 	if r == nil {
@@ -298,4 +300,35 @@ func (a *Agent) heartbeat(ctx context.Context) {
 		rtt := time.Since(sent)
 		a.clockOffset.Set(resp.ServerTime.Sub(sent.Add(rtt / 2)).Seconds())
 	}
+}
+
+// concat gathers several gatherers whose metric names do not overlap (the
+// host collectors, the agent's own metrics, the Go runtime's) and returns
+// their families sorted by name. Unlike prometheus.Gatherers it does not
+// re-check every sample; a name found twice has its series appended.
+type concat []prometheus.Gatherer
+
+// Gather implements prometheus.Gatherer.
+func (c concat) Gather() ([]*dto.MetricFamily, error) {
+	var (
+		out  []*dto.MetricFamily
+		errs []error
+	)
+	for _, g := range c {
+		mfs, err := g.Gather()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		out = append(out, mfs...)
+	}
+	slices.SortStableFunc(out, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	merged := out[:0]
+	for _, mf := range out {
+		if n := len(merged); n > 0 && merged[n-1].GetName() == mf.GetName() {
+			merged[n-1].Metric = append(merged[n-1].Metric, mf.Metric...)
+			continue
+		}
+		merged = append(merged, mf)
+	}
+	return merged, errors.Join(errs...)
 }

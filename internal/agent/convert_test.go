@@ -54,3 +54,21 @@ func labelString(ls []prompb.Label) string {
 	}
 	return s + "}"
 }
+
+func TestConcatGatherers(t *testing.T) {
+	a, b := prometheus.NewRegistry(), prometheus.NewRegistry()
+	ga := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "shared", Help: "h"}, []string{"from"})
+	ga.WithLabelValues("a").Set(1)
+	gb := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "shared", Help: "h"}, []string{"from"})
+	gb.WithLabelValues("b").Set(2)
+	a.MustRegister(ga, prometheus.NewGauge(prometheus.GaugeOpts{Name: "zeta", Help: "h"}))
+	b.MustRegister(gb, prometheus.NewGauge(prometheus.GaugeOpts{Name: "alpha", Help: "h"}))
+	mfs, err := concat{a, b}.Gather()
+	require.NoError(t, err)
+	var names []string
+	for _, mf := range mfs {
+		names = append(names, mf.GetName())
+	}
+	require.Equal(t, []string{"alpha", "shared", "zeta"}, names)
+	require.Len(t, mfs[1].Metric, 2, "series of a name found in both are kept")
+}

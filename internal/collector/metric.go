@@ -12,17 +12,20 @@ import (
 type family struct {
 	desc *prometheus.Desc
 	typ  prometheus.ValueType
+	// name and help are the descriptor's, kept for Node.Gather, which
+	// builds metric families without going through a registry.
+	name, help string
 }
 
 // newFamily builds a family; labelNames are the variable labels.
 func newFamily(name, help string, typ prometheus.ValueType, labelNames ...string) family {
-	return family{desc: prometheus.NewDesc(name, help, labelNames, nil), typ: typ}
+	return family{desc: prometheus.NewDesc(name, help, labelNames, nil), typ: typ, name: name, help: help}
 }
 
 // send emits one sample. labels must come from labelPairs with the family's
 // label names (nil when it has none); they are shared, never modified.
 func (f family) send(ch chan<- prometheus.Metric, value float64, labels []*dto.LabelPair) {
-	ch <- &sample{desc: f.desc, labels: labels, value: value, typ: f.typ}
+	ch <- &sample{desc: f.desc, labels: labels, value: value, typ: f.typ, name: f.name, help: f.help}
 }
 
 // sample is a prometheus.Metric with label pairs built once per series and
@@ -30,10 +33,11 @@ func (f family) send(ch chan<- prometheus.Metric, value float64, labels []*dto.L
 // prometheus.MustNewConstMetric costs several per label. The registry treats
 // label pairs as immutable, so sharing them is safe.
 type sample struct {
-	desc   *prometheus.Desc
-	labels []*dto.LabelPair
-	value  float64
-	typ    prometheus.ValueType
+	desc       *prometheus.Desc
+	labels     []*dto.LabelPair
+	value      float64
+	typ        prometheus.ValueType
+	name, help string
 }
 
 // Desc implements prometheus.Metric.
