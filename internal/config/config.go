@@ -52,7 +52,7 @@ var (
 	// DefaultAgent runs the in-process agent on the server's own host.
 	DefaultAgent = AgentConfig{Enabled: true, Collect: agentconfig.DefaultCollect}
 	// DefaultInventory is the default host inventory section.
-	DefaultInventory = InventoryConfig{DownAfter: model.Duration(2 * time.Minute)}
+	DefaultInventory = InventoryConfig{DownAfter: model.Duration(2 * time.Minute), EventRetention: model.Duration(90 * 24 * time.Hour)}
 	// DefaultState keeps state in SQLite under the data directory.
 	DefaultState = StateConfig{Driver: "sqlite"}
 	// DefaultIngest is the default ingest section.
@@ -168,6 +168,8 @@ type AgentConfig struct {
 type InventoryConfig struct {
 	// DownAfter is how long a host may stay silent before it is marked down.
 	DownAfter model.Duration `yaml:"down_after"`
+	// EventRetention is how long reboots, restarts and down/up events are kept.
+	EventRetention model.Duration `yaml:"event_retention"`
 }
 
 // StateConfig selects the SQL state store.
@@ -331,6 +333,9 @@ func (c *Config) validate() error {
 	errs = append(errs, c.Agent.Validate([]string{"agent"})...)
 	if c.Inventory.DownAfter < model.Duration(10*time.Second) {
 		errs = append(errs, yamlconf.Field("must be at least 10s", "inventory", "down_after"))
+	}
+	if c.Inventory.EventRetention < model.Duration(time.Hour) {
+		errs = append(errs, yamlconf.Field("must be at least 1h", "inventory", "event_retention"))
 	}
 	if c.State.Driver != "sqlite" && c.State.Driver != "postgres" {
 		errs = append(errs, yamlconf.Field(fmt.Sprintf("unknown driver %q: use sqlite or postgres", c.State.Driver), "state", "driver"))

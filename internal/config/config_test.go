@@ -70,8 +70,14 @@ func TestGlobalWithoutIntervalGetsOurDefault(t *testing.T) {
 func TestBadFiles(t *testing.T) {
 	// Each bad file and the lines its error must contain, in order.
 	expected := map[string][]string{
-		"bad-duration.bad.yml":       {`bad-duration.bad.yml:2: unknown unit " days" in duration "30 days"`},
-		"bad-size.bad.yml":           {`bad-size.bad.yml:2: invalid size "lots"`},
+		"bad-duration.bad.yml": {`bad-duration.bad.yml:2: unknown unit " days" in duration "30 days"`},
+		"bad-size.bad.yml":     {`bad-size.bad.yml:2: invalid size "lots"`},
+		"agent-inventory-state.bad.yml": {
+			`agent-inventory-state.bad.yml:4: agent.interval: must be at least 1s`,
+			`agent-inventory-state.bad.yml:2: agent.labels: label "job" is set by the agent`,
+			`agent-inventory-state.bad.yml:6: inventory.down_after: must be at least 10s`,
+			`agent-inventory-state.bad.yml:8: state.driver: unknown driver "mysql": use sqlite or postgres`,
+		},
 		"negative-retention.bad.yml": {"negative-retention.bad.yml:4: storage.retention: must be positive", "negative-retention.bad.yml:6: query.max_samples: must be positive"},
 		"scrape-dup-job.bad.yml":     {`scrape-dup-job.bad.yml:4: found multiple scrape configs with job name "node"`},
 		"scrape-timeout.bad.yml":     {`scrape-timeout.bad.yml:2: scrape timeout greater than scrape interval`},

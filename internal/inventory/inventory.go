@@ -43,9 +43,19 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer gets the inventory's metrics.
 	Registerer prometheus.Registerer
+	// EventRetention is how long host events are kept; zero means
+	// DefaultEventRetention. Older events are deleted about once an hour,
+	// so that a flapping host cannot grow the store without bound.
+	EventRetention time.Duration
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
 }
+
+// DefaultEventRetention keeps a quarter of host events.
+const DefaultEventRetention = 90 * 24 * time.Hour
+
+// pruneEvery is how often old events are deleted.
+const pruneEvery = time.Hour
 
 // Inventory keeps the hosts that send heartbeats. It is safe for
 // concurrent use.
@@ -54,6 +64,8 @@ type Inventory struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	downAfter atomic.Int64
+	retention atomic.Int64
+	lastPrune time.Time
 	// started is when the inventory was created: no host is marked down
 	// before started+DownAfter.
 	started    time.Time
@@ -93,6 +105,7 @@ func New(o Options) (*Inventory, error) {
 		}, []string{"result"}),
 	}
 	inv.SetDownAfter(o.DownAfter)
+	inv.SetEventRetention(o.EventRetention)
 	for _, r := range []string{resultOK, resultInvalid, resultError} {
 		inv.heartbeats.WithLabelValues(r)
 	}
@@ -122,6 +135,30 @@ func (inv *Inventory) SetDownAfter(d time.Duration) {
 	}
 }
 
+// SetEventRetention changes how long host events are kept; zero or less
+// means DefaultEventRetention.
+func (inv *Inventory) SetEventRetention(d time.Duration) {
+	if d <= 0 {
+		d = DefaultEventRetention
+	}
+	inv.retention.Store(int64(d))
+}
+
+// prune deletes the events older than the retention and returns how many.
+func (inv *Inventory) prune(ctx context.Context) (int64, error) {
+	cutoff := inv.now().Add(-time.Duration(inv.retention.Load())).UnixMilli()
+	var n int64
+	err := inv.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM host_events WHERE time_ms < $1`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // DownAfter returns how long a host may stay silent before it is marked
 // down.
 func (inv *Inventory) DownAfter() time.Duration {
@@ -136,6 +173,16 @@ func (inv *Inventory) Run(ctx context.Context) error {
 	for {
 		if err := inv.sweep(ctx); err != nil && ctx.Err() == nil {
 			inv.logger.Error("looking for silent hosts failed; retrying", "err", err)
+		}
+		if now := inv.now(); now.Sub(inv.lastPrune) >= pruneEvery {
+			n, err := inv.prune(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				inv.logger.Error("deleting old host events failed; retrying in an hour", "err", err)
+			case n > 0:
+				inv.logger.Info("deleted old host events", "events", n, "retention", time.Duration(inv.retention.Load()))
+			}
+			inv.lastPrune = now
 		}
 		select {
 		case <-ctx.Done():

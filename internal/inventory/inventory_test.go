@@ -523,3 +523,28 @@ func TestDetectEventsClockStep(t *testing.T) {
 		})
 	}
 }
+
+func TestOldEventsArePruned(t *testing.T) {
+	statetest.Run(t, func(t *testing.T, db *state.DB) {
+		f := newFixture(t, db, 2*time.Minute)
+		f.inv.SetEventRetention(24 * time.Hour)
+		f.heartbeat(heartbeat("old-host"))
+		f.clock.Advance(23 * time.Hour)
+		hb := heartbeat("new-host")
+		hb.Time = f.clock.Now()
+		f.heartbeat(hb)
+
+		n, err := f.inv.prune(t.Context())
+		require.NoError(t, err)
+		require.Zero(t, n, "nothing is older than a day yet")
+
+		f.clock.Advance(2 * time.Hour)
+		n, err = f.inv.prune(t.Context())
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n, "the first registration is 25 hours old")
+		_, events := f.host("old-host")
+		require.Empty(t, events)
+		_, events = f.host("new-host")
+		require.Len(t, events, 1)
+	})
+}

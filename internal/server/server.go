@@ -281,10 +281,11 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 		return closeOnErr(fmt.Errorf("opening the state store: %w", err))
 	}
 	s.inventory, err = inventory.New(inventory.Options{
-		DB:         s.state,
-		DownAfter:  time.Duration(cfg.Inventory.DownAfter),
-		Logger:     logger.With("component", "inventory"),
-		Registerer: reg,
+		DB:             s.state,
+		DownAfter:      time.Duration(cfg.Inventory.DownAfter),
+		EventRetention: time.Duration(cfg.Inventory.EventRetention),
+		Logger:         logger.With("component", "inventory"),
+		Registerer:     reg,
 	})
 	if err != nil {
 		return closeOnErr(err)
@@ -450,7 +451,11 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
-		{"inventory", func() error { s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter)); return nil }},
+		{"inventory", func() error {
+			s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter))
+			s.inventory.SetEventRetention(time.Duration(cfg.Inventory.EventRetention))
+			return nil
+		}},
 		{"runtime", func() error { applyGoGC(cfg.Server.GoGC, s.logger); return nil }},
 	}
 	var errs []error
