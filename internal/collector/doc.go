@@ -5,9 +5,9 @@
 //
 // A Node is a prometheus.Collector made of one collector per subsystem, one
 // file each: cpu, loadavg, meminfo, vmstat, pressure, diskstats,
-// filesystem, netdev, tcpstat, sockstat, netstat, stat, filefd, entropy,
-// time, timex, uname, os, uptime and agent (see Names). Each collector
-// reports node_scrape_collector_success and
+// filesystem, netclass, netdev, tcpstat, sockstat, netstat, stat, filefd,
+// entropy, time, timex, uname, os, uptime and agent (see Names). Each
+// collector reports node_scrape_collector_success and
 // node_scrape_collector_duration_seconds{collector} as node_exporter's do;
 // one that cannot read or parse its source (a file missing in a container,
 // an old kernel) reports success 0 and is logged once, until it recovers,

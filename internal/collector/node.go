@@ -96,6 +96,7 @@ var factories = []factory{
 	{"filesystem", newFilesystemCollector},
 	{"loadavg", newLoadavgCollector},
 	{"meminfo", newMeminfoCollector},
+	{"netclass", newNetclassCollector},
 	{"netdev", newNetdevCollector},
 	{"netstat", newNetstatCollector},
 	{"os", newOSCollector},

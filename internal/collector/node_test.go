@@ -385,6 +385,13 @@ func TestCollect_Faults(t *testing.T) {
 		{"mountinfo malformed", write("proc/1/mountinfo", "22 27 0:21 / /proc rw,relatime proc proc rw\n"), []string{"filesystem"}, false},
 		{"net/dev missing", remove("proc/net/dev"), []string{"netdev"}, false},
 		{"net/dev malformed", write("proc/net/dev", "eth0: 1 2 3\n"), []string{"netdev"}, false},
+		{"class/net missing", remove("sys/class/net"), []string{"netclass"}, false},
+		{"class/net mtu malformed", write("sys/class/net/eth0/mtu", "1500 bytes\n"), []string{"netclass"}, false},
+		{"class/net flags malformed", write("sys/class/net/lo/flags", "0xzz\n"), []string{"netclass"}, false},
+		{"class/net speed empty", write("sys/class/net/eth0/speed", ""), []string{"netclass"}, false},
+		{"class/net speed missing is fine", remove("sys/class/net/eth0/speed"), nil, false},
+		{"class/net operstate missing is fine", remove("sys/class/net/docker0/operstate"), nil, false},
+		{"class/net interface gone is fine", remove("sys/class/net/ifb0"), nil, false},
 		{"net/tcp missing", remove("proc/net/tcp"), []string{"tcpstat"}, false},
 		{"net/tcp malformed", write("proc/net/tcp", "  sl local rem st\n 0: a b ZZ 0:0\n"), []string{"tcpstat"}, false},
 		{"net/tcp6 missing is fine", remove("proc/net/tcp6"), nil, false},
@@ -512,6 +519,12 @@ func TestCollect_Excludes(t *testing.T) {
 			[]string{"docker0", "eth0", "ifb0", "ifb1", "lo", "vethab12cd3", "wlp0s20f3"}},
 		{"network custom", func(o *Options) { o.NetworkDeviceExclude = `^(veth.*|docker\d+|lo)$` }, "node_network_receive_bytes_total", "device",
 			[]string{"eth0", "ifb0", "ifb1", "wlp0s20f3"}},
+		{"netclass default", func(*Options) {}, "node_network_up", "device",
+			[]string{"docker0", "eth0", "ifb0", "lo"}},
+		{"netclass custom", func(o *Options) { o.NetworkDeviceExclude = `^(veth.*|docker\d+|lo)$` }, "node_network_info", "device",
+			[]string{"eth0", "ifb0"}},
+		{"netclass custom mtu", func(o *Options) { o.NetworkDeviceExclude = `^(veth.*|docker\d+|lo)$` }, "node_network_mtu_bytes", "device",
+			[]string{"eth0", "ifb0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := fixtureOptions("testdata", &logRecorder{})

@@ -528,6 +528,7 @@ func FuzzParsers(f *testing.F) {
 			_, _ = parseDiskstatsLine(line)
 			_, _ = parseNetdevLine(line)
 			_, _ = parseMountinfoLine(line)
+			_, _ = parseSysInt(line)
 			_ = tcp.add(line)
 			_ = validMetricName(string(line))
 			_ = labelPairs("x", string(line))

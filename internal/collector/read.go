@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -58,6 +59,38 @@ func (r *reader) read(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer unix.Close(fd)
+	return r.readAll(fd, path, false)
+}
+
+// readSysfsAt returns the content of the sysfs attribute name in the
+// directory open as dirfd, whose path is dir (for errors). Opening relative
+// to a directory spares the kernel resolving the whole path again, which
+// counts when many files of one directory are read. A sysfs attribute is
+// at most a page and is returned whole by the first read, so a read that
+// does not fill the buffer ends it, without a second read to see EOF.
+func (r *reader) readSysfsAt(dirfd int, dir, name string) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, name), Err: err}
+	}
+	defer unix.Close(fd)
+	data, err := r.readAll(fd, "", true)
+	if pe, ok := err.(*os.PathError); ok {
+		pe.Path = filepath.Join(dir, name)
+	}
+	return data, err
+}
+
+// readAll reads fd to its end into the buffer; path names it in errors.
+// With short, a read that does not fill the buffer is taken as the end.
+func (r *reader) readAll(fd int, path string, short bool) ([]byte, error) {
 	if r.buf == nil {
 		r.buf = make([]byte, 16<<10)
 	}
@@ -73,8 +106,8 @@ func (r *reader) read(path string) ([]byte, error) {
 		if err != nil {
 			return nil, &os.PathError{Op: "read", Path: path, Err: err}
 		}
-		if m == 0 {
-			return r.buf[:n], nil
+		if m == 0 || short && n+m < len(r.buf) {
+			return r.buf[:n+m], nil
 		}
 		n += m
 	}

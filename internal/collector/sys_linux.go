@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -165,4 +166,46 @@ func (t *tcpCounts) addNetlink(b []byte, seq uint32) (done bool, err error) {
 		}
 	}
 	return false, nil
+}
+
+// listDir appends to names the names of the entries of dir that may be
+// directories (not regular files, ".", ".."), each followed by a NUL byte,
+// reading the directory with getdents64 into *buf, which it reuses.
+func listDir(dir string, buf *[]byte, names []byte) ([]byte, error) {
+	fd, err := openFile(dir)
+	if err != nil {
+		return names, err
+	}
+	defer unix.Close(fd)
+	if *buf == nil {
+		*buf = make([]byte, 8<<10)
+	}
+	for {
+		n, err := unix.Getdents(fd, *buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return names, &os.PathError{Op: "getdents", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			return names, nil
+		}
+		// struct linux_dirent64: ino u64, off s64, reclen u16, type u8, name.
+		for b := (*buf)[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return names, &os.PathError{Op: "getdents", Path: dir, Err: unix.EINVAL}
+			}
+			typ, name := b[18], b[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			b = b[reclen:]
+			if typ == unix.DT_REG || len(name) == 0 || string(name) == "." || string(name) == ".." {
+				continue
+			}
+			names = append(append(names, name...), 0)
+		}
+	}
 }

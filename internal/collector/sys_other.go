@@ -5,6 +5,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,4 +34,19 @@ const netlinkTCPSupported = false
 // countTCPNetlink is only implemented on Linux.
 func countTCPNetlink(*tcpCounts, []byte, *bool) error {
 	return errors.ErrUnsupported
+}
+
+// listDir appends to names the names of the entries of dir that are not
+// regular files, each followed by a NUL byte.
+func listDir(dir string, _ *[]byte, names []byte) ([]byte, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return names, err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			names = append(append(names, e.Name()...), 0)
+		}
+	}
+	return names, nil
 }
