@@ -27,7 +27,7 @@ SAYPRO_BIN=${SAYPRO_BIN:-$root/bin/saypro-monitor}
 SAYPRO_AGENT_BIN=${SAYPRO_AGENT_BIN:-$root/bin/saypro-agent}
 NODE_EXPORTER_BIN=${NODE_EXPORTER_BIN:-/usr/bin/prometheus-node-exporter}
 # node_exporter's collectors that correspond to ours.
-COMPARABLE_COLLECTORS="cpu loadavg meminfo vmstat pressure diskstats filesystem netdev tcpstat sockstat netstat stat filefd entropy time timex uname os"
+COMPARABLE_COLLECTORS="cpu loadavg meminfo vmstat pressure diskstats filesystem netdev netclass tcpstat sockstat netstat stat filefd entropy time timex uname os"
 # Any string of 16+ characters: the server checks it, the agent sends it.
 TOKEN=bench-agent-token-0123456789
 
