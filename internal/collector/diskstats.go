@@ -2,7 +2,6 @@ package collector
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // diskstatsFields is the number of statistics read from a /proc/diskstats
@@ -49,17 +48,9 @@ func parseDiskstatsLine(line []byte) (diskstatsLine, error) {
 	return d, nil
 }
 
-// diskDevice is a block device seen in /proc/diskstats: its label pairs and
-// whether DiskDeviceExclude skips it, decided once.
-type diskDevice struct {
-	labels   []*dto.LabelPair
-	excluded bool
-	gen      uint64
-}
-
 // diskRow is a parsed line waiting to be sent.
 type diskRow struct {
-	dev *diskDevice
+	dev *device
 	n   int
 	v   [diskstatsFields]uint64
 }
@@ -70,12 +61,12 @@ type diskstatsCollector struct {
 	path     string
 	families [diskstatsFields]family
 	scale    [diskstatsFields]float64
-	devices  map[string]*diskDevice
+	devices  deviceSet
 	rows     []diskRow
 }
 
 func newDiskstatsCollector(e *env) (collector, error) {
-	c := &diskstatsCollector{e: e, path: e.procPath("diskstats"), devices: map[string]*diskDevice{}}
+	c := &diskstatsCollector{e: e, path: e.procPath("diskstats"), devices: newDeviceSet(e.diskExclude)}
 	const sector, ms = 512, 0.001
 	for i, d := range [diskstatsFields]struct {
 		name, help string
@@ -113,7 +104,7 @@ func (c *diskstatsCollector) update(ch chan<- prometheus.Metric) error {
 	}
 	gen := c.e.gen
 	c.rows = c.rows[:0]
-	seen := 0
+	c.devices.begin()
 	for len(data) > 0 {
 		var line []byte
 		line, data = cutLine(data)
@@ -124,16 +115,9 @@ func (c *diskstatsCollector) update(ch chan<- prometheus.Metric) error {
 		if len(d.name) == 0 {
 			continue
 		}
-		dev := c.device(d.name)
-		if dev.gen == gen { // listed twice
-			continue
+		if dev := c.devices.visit(d.name, gen); dev != nil {
+			c.rows = append(c.rows, diskRow{dev: dev, n: d.n, v: d.v})
 		}
-		dev.gen = gen
-		seen++
-		if dev.excluded {
-			continue
-		}
-		c.rows = append(c.rows, diskRow{dev: dev, n: d.n, v: d.v})
 	}
 	for i := range c.rows {
 		r := &c.rows[i]
@@ -141,27 +125,6 @@ func (c *diskstatsCollector) update(ch chan<- prometheus.Metric) error {
 			c.families[f].send(ch, float64(r.v[f])*c.scale[f], r.dev.labels)
 		}
 	}
-	if len(c.devices) > 2*seen+64 { // forget devices that went away
-		for name, dev := range c.devices {
-			if dev.gen != gen {
-				delete(c.devices, name)
-			}
-		}
-	}
+	c.devices.end(gen)
 	return nil
-}
-
-// device returns the cached state of a device, deciding on first sight
-// whether it is excluded.
-func (c *diskstatsCollector) device(name []byte) *diskDevice {
-	if dev, ok := c.devices[string(name)]; ok {
-		return dev
-	}
-	n := string(name)
-	dev := &diskDevice{excluded: c.e.diskExclude != nil && c.e.diskExclude.MatchString(n)}
-	if !dev.excluded {
-		dev.labels = labelPairs("device", n)
-	}
-	c.devices[n] = dev
-	return dev
 }

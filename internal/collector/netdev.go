@@ -4,7 +4,6 @@ import (
 	"bytes"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // netdevFields is the number of counters per interface in /proc/net/dev.
@@ -49,17 +48,9 @@ func parseNetdevLine(line []byte) (netdevLine, error) {
 	return d, nil
 }
 
-// netDevice is an interface seen in /proc/net/dev: its label pairs and
-// whether NetworkDeviceExclude skips it, decided once.
-type netDevice struct {
-	labels   []*dto.LabelPair
-	excluded bool
-	gen      uint64
-}
-
 // netdevRow is a parsed line waiting to be sent.
 type netdevRow struct {
-	dev *netDevice
+	dev *device
 	v   [netdevFields]uint64
 }
 
@@ -69,12 +60,12 @@ type netdevCollector struct {
 	e        *env
 	path     string
 	families [netdevFields]family
-	devices  map[string]*netDevice
+	devices  deviceSet
 	rows     []netdevRow
 }
 
 func newNetdevCollector(e *env) (collector, error) {
-	c := &netdevCollector{e: e, path: e.procPath("net", "dev"), devices: map[string]*netDevice{}}
+	c := &netdevCollector{e: e, path: e.procPath("net", "dev"), devices: newDeviceSet(e.netExclude)}
 	for i, name := range netdevNames {
 		c.families[i] = newFamily("node_network_"+name, "Network device statistic "+name[:len(name)-len("_total")]+".", prometheus.CounterValue, "device")
 	}
@@ -88,7 +79,7 @@ func (c *netdevCollector) update(ch chan<- prometheus.Metric) error {
 	}
 	gen := c.e.gen
 	c.rows = c.rows[:0]
-	seen := 0
+	c.devices.begin()
 	for len(data) > 0 {
 		var line []byte
 		line, data = cutLine(data)
@@ -99,13 +90,7 @@ func (c *netdevCollector) update(ch chan<- prometheus.Metric) error {
 		if len(d.name) == 0 {
 			continue
 		}
-		dev := c.device(d.name)
-		if dev.gen == gen { // listed twice
-			continue
-		}
-		dev.gen = gen
-		seen++
-		if !dev.excluded {
+		if dev := c.devices.visit(d.name, gen); dev != nil {
 			c.rows = append(c.rows, netdevRow{dev: dev, v: d.v})
 		}
 	}
@@ -115,26 +100,6 @@ func (c *netdevCollector) update(ch chan<- prometheus.Metric) error {
 			c.families[f].send(ch, float64(v), r.dev.labels)
 		}
 	}
-	if len(c.devices) > 2*seen+64 { // forget interfaces that went away
-		for name, dev := range c.devices {
-			if dev.gen != gen {
-				delete(c.devices, name)
-			}
-		}
-	}
+	c.devices.end(gen)
 	return nil
-}
-
-// device returns the cached state of an interface.
-func (c *netdevCollector) device(name []byte) *netDevice {
-	if dev, ok := c.devices[string(name)]; ok {
-		return dev
-	}
-	n := string(name)
-	dev := &netDevice{excluded: c.e.netExclude != nil && c.e.netExclude.MatchString(n)}
-	if !dev.excluded {
-		dev.labels = labelPairs("device", n)
-	}
-	c.devices[n] = dev
-	return dev
 }
