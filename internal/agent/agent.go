@@ -39,7 +39,8 @@ type Options struct {
 	// Sink receives samples and heartbeats; nil runs pull-only (/metrics).
 	Sink Sink
 	// Registerer receives the agent's own metrics. Nil registers them
-	// with the agent's gatherer, so that they are pushed and served too.
+	// in a registry of the agent's that is gathered, pushed and served
+	// with the host collectors.
 	Registerer prometheus.Registerer
 	// Extra is gathered and pushed along with the host collectors, for
 	// example the standalone agent's Go runtime and queue metrics.
@@ -54,7 +55,6 @@ type Agent struct {
 	opts     Options
 	logger   *slog.Logger
 	node     *collector.Node
-	reg      *prometheus.Registry
 	gatherer prometheus.Gatherer
 	builder  *seriesBuilder
 	instance string
@@ -131,9 +131,6 @@ func New(o Options) (*Agent, error) {
 			return nil, fmt.Errorf("agent: cannot tell the host name (%v); set instance in the configuration or --instance", err)
 		}
 	}
-	// The host collectors are gathered directly (Node.Gather skips the
-	// registry's per-sample checks); reg holds the agent's own metrics.
-	reg := prometheus.NewRegistry()
 	target := map[string]string{"job": "node", "instance": instance}
 	for k, v := range c.Labels {
 		target[k] = v
@@ -142,8 +139,6 @@ func New(o Options) (*Agent, error) {
 		opts:     o,
 		logger:   o.Logger,
 		node:     node,
-		reg:      reg,
-		gatherer: concat{node, reg},
 		builder:  newSeriesBuilder(target),
 		instance: instance,
 		started:  time.Now(),
@@ -154,13 +149,19 @@ func New(o Options) (*Agent, error) {
 			failed: "heartbeat failed; samples are kept in the queue and the heartbeat is retried every interval",
 			healed: "heartbeats reach the server again"},
 	}
-	if o.Extra != nil && o.Extra != prometheus.Gatherer(reg) {
-		a.gatherer = concat{node, reg, o.Extra}
+	// The host collectors are gathered directly: Node.Gather skips the
+	// registry's per-sample checks.
+	gatherers := concat{node}
+	if o.Extra != nil {
+		gatherers = append(gatherers, o.Extra)
 	}
 	r := o.Registerer
 	if r == nil {
-		r = reg
+		own := prometheus.NewRegistry()
+		r = own
+		gatherers = append(gatherers, own)
 	}
+	a.gatherer = gatherers
 	f := promauto.With(r)
 	a.collections = f.NewCounterVec(prometheus.CounterOpts{
 		Name: "saypro_agent_collections_total",
