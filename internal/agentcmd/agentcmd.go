@@ -45,15 +45,13 @@ func (o option) Env() string {
 	return "SAYPRO_AGENT_" + strings.ToUpper(r.Replace(o.name))
 }
 
-func duration(dst *model.Duration, what string) func(string) error {
-	return func(v string) error {
-		d, err := model.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return fmt.Errorf("invalid %s %q: want a positive duration such as 15s or 1m", what, v)
-		}
-		*dst = d
-		return nil
+func setDuration(dst *model.Duration, what, v string) error {
+	d, err := model.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("invalid %s %q: want a positive duration such as 15s or 1m", what, v)
 	}
+	*dst = d
+	return nil
 }
 
 var options = []option{
@@ -91,10 +89,10 @@ var options = []option{
 		return nil
 	}},
 	{name: "interval", help: "collection and heartbeat interval (config interval, default 15s)", apply: func(c *agentconfig.Config, v string) error {
-		return duration(&c.Interval, "interval")(v)
+		return setDuration(&c.Interval, "interval", v)
 	}},
 	{name: "timeout", help: "timeout of each request to the server (config server.timeout, default 30s)", apply: func(c *agentconfig.Config, v string) error {
-		return duration(&c.Server.Timeout, "timeout")(v)
+		return setDuration(&c.Server.Timeout, "timeout", v)
 	}},
 	{name: "queue-dir", help: "directory of the durable queue (config queue.dir, default ./data/queue)", apply: func(c *agentconfig.Config, v string) error {
 		c.Queue.Dir = v
@@ -158,18 +156,6 @@ func parseBool(v string) (bool, error) {
 	return false, fmt.Errorf("invalid boolean %q: use true or false", v)
 }
 
-// boolValue lets a boolean option be written as --flag or --flag=false.
-type boolValue struct{ s *string }
-
-func (b boolValue) String() string {
-	if b.s == nil {
-		return ""
-	}
-	return *b.s
-}
-func (b boolValue) Set(v string) error { *b.s = v; return nil }
-func (b boolValue) IsBoolFlag() bool   { return true }
-
 // Load builds the agent configuration from the file (or defaults) and the
 // options set by flags or the environment.
 func Load(file string, set map[int]string) (*agentconfig.Config, error) {
@@ -209,7 +195,9 @@ func Main(prog string, args []string, stdout, stderr io.Writer, getenv func(stri
 		values[i] = new(string)
 		help := o.help + " (env " + o.Env() + ")"
 		if o.bool {
-			fs.Var(boolValue{values[i]}, o.name, help)
+			// --flag alone means true; --flag=false is accepted too.
+			v := values[i]
+			fs.BoolFunc(o.name, help, func(s string) error { *v = s; return nil })
 		} else {
 			fs.StringVar(values[i], o.name, "", help)
 		}
@@ -265,9 +253,6 @@ Flags:
 	set := map[int]string{}
 	for i, o := range options {
 		if v, ok := pick(o.name, o.Env(), values[i]); ok {
-			if o.bool && v == "" {
-				v = "true"
-			}
 			set[i] = v
 		}
 	}
