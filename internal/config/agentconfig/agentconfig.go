@@ -250,8 +250,6 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-
 // Validate checks the collection settings; prefix is the YAML path of the
 // section holding them (nil at the top level of an agent file).
 func (c *Collect) Validate(prefix []string) []error {
@@ -262,7 +260,7 @@ func (c *Collect) Validate(prefix []string) []error {
 	}
 	for name, v := range c.Labels {
 		switch {
-		case !labelName.MatchString(name) || strings.HasPrefix(name, "__"):
+		case !model.LabelName(name).IsValidLegacy() || strings.HasPrefix(name, "__"):
 			errs = append(errs, yamlconf.Field(fmt.Sprintf("invalid label name %q: use letters, digits and underscores, not starting with a digit or __", name), path("labels")...))
 		case name == "job" || name == "instance":
 			errs = append(errs, yamlconf.Field(fmt.Sprintf("label %q is set by the agent; use the instance setting to change the instance label", name), path("labels")...))
