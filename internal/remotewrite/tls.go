@@ -6,13 +6,13 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/saypro/monitor/internal/config/agentconfig"
 )
 
 // DefaultTimeout is the per-request timeout used when none is given.
@@ -24,7 +24,7 @@ type TLSOptions struct {
 	// the server; when set it replaces the system roots.
 	CAFile string
 	// Fingerprint is the SHA-256 of the server leaf certificate's DER
-	// encoding, in hex; colons, spaces and case are ignored. When set,
+	// encoding, in hex, as agentconfig.ParseFingerprint reads it. When set,
 	// the chain is not verified against any CA and the host name is not
 	// checked, but the leaf certificate must have this fingerprint. This
 	// is how agents pin a server's self-signed bootstrap certificate.
@@ -69,7 +69,7 @@ func (t TLSOptions) config() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	if t.Fingerprint != "" {
-		want, err := ParseFingerprint(t.Fingerprint)
+		want, err := agentconfig.ParseFingerprint(t.Fingerprint)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func (t TLSOptions) config() (*tls.Config, error) {
 			got := sha256.Sum256(cs.PeerCertificates[0].Raw)
 			if subtle.ConstantTimeCompare(got[:], want) != 1 {
 				return fmt.Errorf("server certificate fingerprint %s does not match the pinned sha256 fingerprint %s: the server's certificate changed or this is not the expected server",
-					FormatFingerprint(got[:]), FormatFingerprint(want))
+					formatFingerprint(got[:]), formatFingerprint(want))
 			}
 			return nil
 		}
@@ -92,25 +92,9 @@ func (t TLSOptions) config() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// ParseFingerprint decodes a SHA-256 certificate fingerprint written in hex,
-// ignoring colons, spaces and case.
-func ParseFingerprint(s string) ([]byte, error) {
-	clean := strings.Map(func(r rune) rune {
-		if r == ':' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
-	b, err := hex.DecodeString(strings.ToLower(clean))
-	if err != nil || len(b) != sha256.Size {
-		return nil, fmt.Errorf("invalid certificate fingerprint %q: want the 64 hex digits of a SHA-256 digest (colons allowed)", s)
-	}
-	return b, nil
-}
-
-// FormatFingerprint writes a fingerprint as upper-case hex pairs separated
+// formatFingerprint writes a fingerprint as upper-case hex pairs separated
 // by colons, as openssl x509 -fingerprint -sha256 prints it.
-func FormatFingerprint(b []byte) string {
+func formatFingerprint(b []byte) string {
 	var out bytes.Buffer
 	for i, c := range b {
 		if i > 0 {

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/saypro/monitor/internal/config/agentconfig"
 )
 
 func writePEM(t *testing.T, der []byte) string {
@@ -56,7 +58,7 @@ func TestTLS(t *testing.T) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	sum := sha256.Sum256(srv.Certificate().Raw)
-	pin := FormatFingerprint(sum[:])
+	pin := formatFingerprint(sum[:])
 	wrong := sha256.Sum256([]byte("another certificate"))
 
 	cases := []struct {
@@ -71,7 +73,7 @@ func TestTLS(t *testing.T) {
 		{name: "fingerprint with colons", opts: TLSOptions{Fingerprint: pin}},
 		{name: "fingerprint in lower-case hex, any host name", opts: TLSOptions{Fingerprint: hex.EncodeToString(sum[:]), ServerName: "monitor.invalid"}},
 		{name: "fingerprint wins over a wrong CA", opts: TLSOptions{Fingerprint: pin, CAFile: writePEM(t, otherCA(t))}},
-		{name: "wrong fingerprint", opts: TLSOptions{Fingerprint: hex.EncodeToString(wrong[:])}, err: "does not match the pinned sha256 fingerprint " + FormatFingerprint(wrong[:])},
+		{name: "wrong fingerprint", opts: TLSOptions{Fingerprint: hex.EncodeToString(wrong[:])}, err: "does not match the pinned sha256 fingerprint " + formatFingerprint(wrong[:])},
 		{name: "insecure", opts: TLSOptions{InsecureSkipVerify: true}},
 	}
 	for _, tc := range cases {
@@ -125,8 +127,8 @@ func TestTLSOptionErrors(t *testing.T) {
 		_, err := NewHTTPClient(opts, time.Second)
 		require.Error(t, err, name)
 	}
-	b, err := ParseFingerprint(" ab:CD" + strings.Repeat(":01", 29) + ":Ef ")
+	b, err := agentconfig.ParseFingerprint(" ab:CD" + strings.Repeat(":01", 29) + ":Ef ")
 	require.NoError(t, err)
 	require.Len(t, b, 32)
-	require.Equal(t, "AB:CD:01", FormatFingerprint(b)[:8])
+	require.Equal(t, "AB:CD:01", formatFingerprint(b)[:8])
 }
