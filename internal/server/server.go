@@ -160,7 +160,7 @@ func Run(ctx context.Context, o Options) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	if err := s.build(h, reg, ln.Addr()); err != nil {
+	if err := s.build(ctx, h, reg, ln.Addr()); err != nil {
 		srv.Close()
 		return err
 	}
@@ -238,7 +238,7 @@ func Run(ctx context.Context, o Options) error {
 
 // build opens the store, creates every component and installs them in the
 // root handler h, which it leaves not ready.
-func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) error {
+func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Registry, addr net.Addr) error {
 	cfg := s.cfg
 	logger := s.logger
 	dataDir := cfg.Server.DataDir
@@ -276,7 +276,7 @@ func (s *server) build(h *web.Handler, reg *prometheus.Registry, addr net.Addr) 
 	if cfg.State.Driver == "sqlite" && dsn == "" {
 		dsn = filepath.Join(dataDir, "state.db")
 	}
-	s.state, err = state.Open(context.Background(), state.Options{Driver: cfg.State.Driver, DSN: dsn, Logger: logger.With("component", "state")})
+	s.state, err = state.Open(ctx, state.Options{Driver: cfg.State.Driver, DSN: dsn, Logger: logger.With("component", "state")})
 	if err != nil {
 		return closeOnErr(fmt.Errorf("opening the state store: %w", err))
 	}
@@ -432,7 +432,7 @@ func (s *server) reload() (err error) {
 	if cfg.State != old.State {
 		s.logger.Warn("state.driver and state.dsn take effect only at start; restart to apply them")
 	}
-	if !sameAgent(cfg.Agent, old.Agent) {
+	if !reflect.DeepEqual(cfg.Agent, old.Agent) {
 		s.logger.Warn("agent settings take effect only at start; restart to apply them")
 	}
 	if cfg.Query != old.Query {
@@ -548,9 +548,4 @@ func displayAddr(a net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// sameAgent reports whether two in-process agent settings are equal.
-func sameAgent(a, b config.AgentConfig) bool {
-	return reflect.DeepEqual(a, b)
 }
