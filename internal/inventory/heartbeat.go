@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -94,7 +95,7 @@ func validate(hb *agentapi.Heartbeat) error {
 	if len(hb.Labels) > MaxLabels {
 		add("%d labels, more than %d", len(hb.Labels), MaxLabels)
 	} else {
-		for _, name := range sortedKeys(hb.Labels) {
+		for _, name := range slices.Sorted(maps.Keys(hb.Labels)) {
 			v := hb.Labels[name]
 			switch {
 			case len(name) > MaxLabelNameLength:
@@ -276,7 +277,7 @@ func detectEvents(prev, cur Host, now time.Time) recorded {
 		})
 	}
 	bootMoved := !prev.BootTime.IsZero() && !cur.BootTime.IsZero() &&
-		absDuration(cur.BootTime.Sub(prev.BootTime)) > BootTimeTolerance
+		cur.BootTime.Sub(prev.BootTime).Abs() > BootTimeTolerance
 	agentKnown := !prev.AgentStartTime.IsZero() && !cur.AgentStartTime.IsZero()
 	agentRestarted := agentKnown && !cur.AgentStartTime.Equal(prev.AgentStartTime)
 	// A reboot restarts the agent; a boot time that moves under a running
@@ -381,17 +382,10 @@ func insertEvent(ctx context.Context, tx *sql.Tx, instance string, ev Event) err
 }
 
 func insertLabels(ctx context.Context, tx *sql.Tx, instance string, labels map[string]string) error {
-	for _, name := range sortedKeys(labels) {
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO host_labels (instance, name, value) VALUES ($1, $2, $3)`, instance, name, labels[name]); err != nil {
 			return fmt.Errorf("storing label %q: %w", name, err)
 		}
 	}
 	return nil
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,7 +155,7 @@ func (inv *Inventory) Hosts(ctx context.Context, f Filter) ([]Host, error) {
 	if f.Status != "" {
 		where = append(where, "status = "+arg(string(f.Status)))
 	}
-	for _, name := range sortedKeys(f.Labels) {
+	for _, name := range slices.Sorted(maps.Keys(f.Labels)) {
 		where = append(where, "EXISTS (SELECT 1 FROM host_labels l WHERE l.instance = hosts.instance AND l.name = "+
 			arg(name)+" AND l.value = "+arg(f.Labels[name])+")")
 	}
@@ -365,13 +366,4 @@ func (t jsonTime) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return json.Marshal(time.Time(t).UTC().Format(time.RFC3339Nano))
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
