@@ -9,7 +9,7 @@ import (
 )
 
 func TestDeviceSet(t *testing.T) {
-	s := newDeviceSet(regexp.MustCompile(`^loop`))
+	s := newDeviceSet[struct{}](regexp.MustCompile(`^loop`))
 	s.begin()
 	sda := s.visit([]byte("sda"), 1)
 	require.NotNil(t, sda)

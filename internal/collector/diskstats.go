@@ -50,7 +50,7 @@ func parseDiskstatsLine(line []byte) (diskstatsLine, error) {
 
 // diskRow is a parsed line waiting to be sent.
 type diskRow struct {
-	dev *device
+	dev *device[struct{}]
 	n   int
 	v   [diskstatsFields]uint64
 }
@@ -61,12 +61,12 @@ type diskstatsCollector struct {
 	path     string
 	families [diskstatsFields]family
 	scale    [diskstatsFields]float64
-	devices  deviceSet
+	devices  deviceSet[struct{}]
 	rows     []diskRow
 }
 
 func newDiskstatsCollector(e *env) (collector, error) {
-	c := &diskstatsCollector{e: e, path: e.procPath("diskstats"), devices: newDeviceSet(e.diskExclude)}
+	c := &diskstatsCollector{e: e, path: e.procPath("diskstats"), devices: newDeviceSet[struct{}](e.diskExclude)}
 	const sector, ms = 512, 0.001
 	for i, d := range [diskstatsFields]struct {
 		name, help string

@@ -50,14 +50,10 @@ var netclassInfoFiles = [...]string{"address", "broadcast", "duplex", "ifalias",
 // netclassOperstate indexes operstate in netclassInfoFiles.
 const netclassOperstate = len(netclassInfoFiles) - 1
 
-// netclassIface is the cached state of one interface: its directory and label
-// pairs, built when it is first seen, and the info values they were built
-// from.
+// netclassIface is what the collector keeps about an interface: its
+// directory, and its info label pairs with the values they were built from.
 type netclassIface struct {
-	excluded   bool
-	gen        uint64
 	dir        string
-	labels     []*dto.LabelPair
 	info       [len(netclassInfoFiles)]string
 	infoLabels []*dto.LabelPair
 }
@@ -82,7 +78,7 @@ type netclassCollector struct {
 	dir      string
 	families [len(netclassAttrs)]family
 	up, info family
-	ifaces   map[string]*netclassIface
+	ifaces   deviceSet[netclassIface]
 
 	// read reads the file name of the directory dirfd (dir); tests
 	// replace it to simulate sysfs errors.
@@ -96,7 +92,7 @@ func newNetclassCollector(e *env) (collector, error) {
 	c := &netclassCollector{
 		e:      e,
 		dir:    e.sysPath("class", "net"),
-		ifaces: map[string]*netclassIface{},
+		ifaces: newDeviceSet[netclassIface](e.netExclude),
 		read:   e.buf.readSysfsAt,
 		up: newFamily("node_network_up", "Value is 1 if operstate is 'up', 0 otherwise.",
 			prometheus.GaugeValue, "device"),
@@ -126,34 +122,21 @@ func (c *netclassCollector) update(ch chan<- prometheus.Metric) error {
 	}
 	gen := c.e.gen
 	c.samples = c.samples[:0]
-	seen := 0
+	c.ifaces.begin()
 	for names := c.names; len(names) > 0; {
 		var name []byte
 		name, names, _ = bytes.Cut(names, []byte{0})
-		iface := c.iface(name)
-		if iface.gen == gen {
-			continue
-		}
-		iface.gen = gen
-		seen++
-		if iface.excluded {
-			continue
-		}
-		if err := c.readIface(iface); err != nil {
-			return err
+		if dev := c.ifaces.visit(name, gen); dev != nil {
+			if err := c.readIface(dev, name); err != nil {
+				return err
+			}
 		}
 	}
 	for i := range c.samples {
 		s := &c.samples[i]
 		s.f.send(ch, s.v, s.labels)
 	}
-	if len(c.ifaces) > 2*seen+64 { // forget interfaces that went away
-		for name, iface := range c.ifaces {
-			if iface.gen != gen {
-				delete(c.ifaces, name)
-			}
-		}
-	}
+	c.ifaces.end(gen)
 	return nil
 }
 
@@ -162,7 +145,11 @@ func (c *netclassCollector) update(ch chan<- prometheus.Metric) error {
 // link into /sys/devices) once rather than for every file. An interface
 // whose directory or operstate is missing (it went away since the directory
 // was listed, or is not an interface) is skipped.
-func (c *netclassCollector) readIface(iface *netclassIface) error {
+func (c *netclassCollector) readIface(dev *device[netclassIface], name []byte) error {
+	iface := &dev.x
+	if iface.dir == "" {
+		iface.dir = filepath.Join(c.dir, string(name))
+	}
 	dirfd, err := openFile(iface.dir)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
@@ -190,7 +177,7 @@ func (c *netclassCollector) readIface(iface *netclassIface) error {
 		}
 	}
 	if changed || iface.infoLabels == nil {
-		iface.infoLabels = labelPairs("device", iface.labels[0].GetValue(),
+		iface.infoLabels = labelPairs("device", dev.labels[0].GetValue(),
 			"address", iface.info[0], "broadcast", iface.info[1], "duplex", iface.info[2],
 			"ifalias", iface.info[3], "operstate", iface.info[4])
 	}
@@ -199,7 +186,7 @@ func (c *netclassCollector) readIface(iface *netclassIface) error {
 		up = 1
 	}
 	c.samples = append(c.samples,
-		netclassSample{&c.up, up, iface.labels},
+		netclassSample{&c.up, up, dev.labels},
 		netclassSample{&c.info, 1, iface.infoLabels})
 	for i, a := range netclassAttrs {
 		data, err := c.read(dirfd, iface.dir, a.file)
@@ -213,24 +200,9 @@ func (c *netclassCollector) readIface(iface *netclassIface) error {
 		if !ok {
 			return malformed(filepath.Join(iface.dir, a.file), "%q", data)
 		}
-		c.samples = append(c.samples, netclassSample{&c.families[i], float64(v) * netclassAttrs[i].scale, iface.labels})
+		c.samples = append(c.samples, netclassSample{&c.families[i], float64(v) * netclassAttrs[i].scale, dev.labels})
 	}
 	return nil
-}
-
-// iface returns the cached state of an interface.
-func (c *netclassCollector) iface(name []byte) *netclassIface {
-	if iface, ok := c.ifaces[string(name)]; ok {
-		return iface
-	}
-	n := string(name)
-	iface := &netclassIface{excluded: c.e.netExclude != nil && c.e.netExclude.MatchString(n)}
-	if !iface.excluded {
-		iface.labels = labelPairs("device", n)
-		iface.dir = filepath.Join(c.dir, n)
-	}
-	c.ifaces[n] = iface
-	return iface
 }
 
 // parseSysInt parses a sysfs integer: decimal, possibly negative, or

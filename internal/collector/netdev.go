@@ -50,7 +50,7 @@ func parseNetdevLine(line []byte) (netdevLine, error) {
 
 // netdevRow is a parsed line waiting to be sent.
 type netdevRow struct {
-	dev *device
+	dev *device[struct{}]
 	v   [netdevFields]uint64
 }
 
@@ -60,12 +60,12 @@ type netdevCollector struct {
 	e        *env
 	path     string
 	families [netdevFields]family
-	devices  deviceSet
+	devices  deviceSet[struct{}]
 	rows     []netdevRow
 }
 
 func newNetdevCollector(e *env) (collector, error) {
-	c := &netdevCollector{e: e, path: e.procPath("net", "dev"), devices: newDeviceSet(e.netExclude)}
+	c := &netdevCollector{e: e, path: e.procPath("net", "dev"), devices: newDeviceSet[struct{}](e.netExclude)}
 	for i, name := range netdevNames {
 		c.families[i] = newFamily("node_network_"+name, "Network device statistic "+name[:len(name)-len("_total")]+".", prometheus.CounterValue, "device")
 	}
