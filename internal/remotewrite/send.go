@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -168,7 +169,7 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 		r := &b.records[i]
 		if !r.bad {
 			n, _ := snappy.DecodedLen(r.payload)
-			raw = growTo(raw, len(raw)+n)
+			raw = slices.Grow(raw, n)
 			if _, err := snappy.Decode(raw[len(raw):len(raw)+n], r.payload); err == nil {
 				raw = raw[:len(raw)+n]
 				continue
@@ -182,15 +183,6 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 		return nil, bad
 	}
 	return s2.EncodeSnappy(nil, raw), bad
-}
-
-func growTo(b []byte, n int) []byte {
-	if cap(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), max(n, 2*cap(b)))
-	copy(nb, b)
-	return nb
 }
 
 // post sends one request.
