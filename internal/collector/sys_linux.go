@@ -39,18 +39,8 @@ func readClock() (clockState, error) {
 	}, nil
 }
 
-// utsnameFields returns uname's sysname, release, version, machine,
-// nodename and domainname.
-func utsnameFields(u *unix.Utsname) [6]string {
-	return [6]string{
-		unix.ByteSliceToString(u.Sysname[:]),
-		unix.ByteSliceToString(u.Release[:]),
-		unix.ByteSliceToString(u.Version[:]),
-		unix.ByteSliceToString(u.Machine[:]),
-		unix.ByteSliceToString(u.Nodename[:]),
-		unix.ByteSliceToString(u.Domainname[:]),
-	}
-}
+// domainname returns uname's NIS domain name.
+func domainname(u *unix.Utsname) string { return unix.ByteSliceToString(u.Domainname[:]) }
 
 // Sizes of the sock_diag structures (linux/inet_diag.h).
 const (

@@ -15,18 +15,8 @@ func readClock() (clockState, error) {
 	return clockState{}, fmt.Errorf("%w: adjtimex is Linux only", errNoData)
 }
 
-// utsnameFields returns uname's sysname, release, version, machine and
-// nodename; there is no domain name outside Linux.
-func utsnameFields(u *unix.Utsname) [6]string {
-	return [6]string{
-		unix.ByteSliceToString(u.Sysname[:]),
-		unix.ByteSliceToString(u.Release[:]),
-		unix.ByteSliceToString(u.Version[:]),
-		unix.ByteSliceToString(u.Machine[:]),
-		unix.ByteSliceToString(u.Nodename[:]),
-		"",
-	}
-}
+// domainname returns ""; there is no domain name outside Linux.
+func domainname(*unix.Utsname) string { return "" }
 
 // netlinkTCPSupported reports whether countTCPNetlink can work here.
 const netlinkTCPSupported = false

@@ -15,6 +15,19 @@ type unameCollector struct {
 	labels []*dto.LabelPair
 }
 
+// utsnameFields returns uname's sysname, release, version, machine,
+// nodename and domainname.
+func utsnameFields(u *unix.Utsname) [6]string {
+	return [6]string{
+		unix.ByteSliceToString(u.Sysname[:]),
+		unix.ByteSliceToString(u.Release[:]),
+		unix.ByteSliceToString(u.Version[:]),
+		unix.ByteSliceToString(u.Machine[:]),
+		unix.ByteSliceToString(u.Nodename[:]),
+		domainname(u),
+	}
+}
+
 func newUnameCollector(e *env) (collector, error) {
 	return &unameCollector{
 		e:    e,
