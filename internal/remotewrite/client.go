@@ -100,6 +100,7 @@ type Client struct {
 	// Used by Run only.
 	state        sendState
 	failingSince time.Time
+	raw          []byte // decoded records of a merged batch, reused
 }
 
 // New opens the queue in o.Dir, recovering what a previous process left

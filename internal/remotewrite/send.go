@@ -164,7 +164,7 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 	if len(b.records) == 1 && !b.records[0].bad {
 		return b.records[0].payload, 0
 	}
-	var raw []byte
+	raw := c.raw[:0]
 	for i := range b.records {
 		r := &b.records[i]
 		if !r.bad {
@@ -179,9 +179,14 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 		bad += r.samples
 		c.logger.Error("a queued record does not decode; its samples are dropped", "segment", r.seg.num, "end_offset", r.end.off, "samples", r.samples)
 	}
+	if cap(raw) <= maxBatchBytes {
+		c.raw = raw
+	}
 	if len(raw) == 0 {
 		return nil, bad
 	}
+	// A new body every time: the transport may still read the previous
+	// one after Do returned.
 	return s2.EncodeSnappy(nil, raw), bad
 }
 
