@@ -29,15 +29,21 @@ type reader struct {
 // openFile opens path read-only, retrying on EINTR. Errors are *os.PathError
 // so that errors.Is(err, fs.ErrNotExist) works.
 func openFile(path string) (int, error) {
+	fd, err := openAt(unix.AT_FDCWD, path)
+	if err != nil {
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return fd, nil
+}
+
+// openAt opens name, relative to the directory open as dirfd, read-only,
+// retrying on EINTR.
+func openAt(dirfd int, name string) (int, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
+		fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
 		}
-		if err != nil {
-			return -1, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return fd, nil
 	}
 }
 
@@ -69,14 +75,7 @@ func (r *reader) read(path string) ([]byte, error) {
 // at most a page and is returned whole by the first read, so a read that
 // does not fill the buffer ends it, without a second read to see EOF.
 func (r *reader) readSysfsAt(dirfd int, dir, name string) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
+	fd, err := openAt(dirfd, name)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, name), Err: err}
 	}
