@@ -798,12 +798,8 @@ func (q *queue) commit(b *batch, n int) {
 
 // updateGauges sets the queue gauges; mu is held.
 func (q *queue) updateGauges() {
-	var pending int64
-	for _, s := range q.segs {
-		pending += s.samples - s.consumed
-	}
 	q.m.queueBytes.Set(float64(q.bytes))
-	q.m.pendingSamples.Set(float64(pending))
+	q.m.pendingSamples.Set(float64(q.pendingLocked()))
 }
 
 // size returns the bytes of the queue's segment files.
@@ -817,6 +813,11 @@ func (q *queue) size() int64 {
 func (q *queue) pending() int64 {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	return q.pendingLocked()
+}
+
+// pendingLocked returns the samples not yet sent; mu is held.
+func (q *queue) pendingLocked() int64 {
 	var n int64
 	for _, s := range q.segs {
 		n += s.samples - s.consumed
