@@ -29,7 +29,8 @@
 //
 // Metrics: saypro_host_up{instance} (1 up, 0 down, one series per known
 // host, the input of the HostDown alert rule), saypro_inventory_hosts{status}
-// and saypro_inventory_heartbeats_total{result}.
+// and saypro_inventory_heartbeats_total{result}; the first two are read from
+// the store at each scrape.
 //
 // HTTP: HeartbeatHandler receives heartbeats (authentication is the
 // caller's); APIHandler serves GET /api/v1/hosts and

@@ -145,7 +145,6 @@ func (inv *Inventory) Heartbeat(ctx context.Context, hb agentapi.Heartbeat, remo
 		return fmt.Errorf("recording the heartbeat of %q: %w", hb.Instance, err)
 	}
 	inv.heartbeats.WithLabelValues(resultOK).Inc()
-	inv.setStatus(hb.Instance, StatusUp)
 	for _, ev := range rec.events {
 		inv.logger.Info("host "+string(ev.Kind), "instance", hb.Instance, "event", ev.Message)
 	}

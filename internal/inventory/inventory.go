@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +28,8 @@ const (
 	MissedHeartbeats = 2
 	// sweepEvery is how often Run looks for silent hosts.
 	sweepEvery = 5 * time.Second
+	// collectTimeout bounds the query behind the status metrics.
+	collectTimeout = 10 * time.Second
 )
 
 // Options configure New. DB, Logger and Registerer are required.
@@ -72,15 +73,9 @@ type Inventory struct {
 	sweepEvery time.Duration
 
 	heartbeats *prometheus.CounterVec
-
-	// mu guards status, the status of every known host, which backs the
-	// saypro_host_up and saypro_inventory_hosts metrics.
-	mu     sync.RWMutex
-	status map[string]Status
 }
 
-// New returns an inventory on o.DB and registers its metrics. It reads the
-// known hosts so that their saypro_host_up series exist from the start.
+// New returns an inventory on o.DB and registers its metrics.
 func New(o Options) (*Inventory, error) {
 	if o.DB == nil || o.Logger == nil || o.Registerer == nil {
 		return nil, errors.New("inventory: DB, Logger and Registerer are required")
@@ -98,7 +93,6 @@ func New(o Options) (*Inventory, error) {
 		now:        now,
 		started:    now(),
 		sweepEvery: sweepEvery,
-		status:     map[string]Status{},
 		heartbeats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "saypro_inventory_heartbeats_total",
 			Help: "Agent heartbeats received, by result: ok, invalid (rejected with 400) or error (not stored).",
@@ -108,11 +102,6 @@ func New(o Options) (*Inventory, error) {
 	inv.SetEventRetention(o.EventRetention)
 	for _, r := range []string{resultOK, resultInvalid, resultError} {
 		inv.heartbeats.WithLabelValues(r)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := inv.refreshStatus(ctx); err != nil {
-		return nil, fmt.Errorf("inventory: reading the known hosts: %w", err)
 	}
 	if err := o.Registerer.Register(inv.heartbeats); err != nil {
 		return nil, fmt.Errorf("inventory: registering metrics: %w", err)
@@ -193,104 +182,92 @@ func (inv *Inventory) Run(ctx context.Context) error {
 }
 
 // sweep marks down the hosts whose last heartbeat is older than their
-// deadline, records a down event for each and refreshes the metrics.
+// deadline and records a down event for each.
 func (inv *Inventory) sweep(ctx context.Context) error {
 	now := inv.now().UTC().Truncate(time.Millisecond)
 	downAfter := inv.DownAfter()
-	if now.Sub(inv.started) > downAfter {
-		var down []Event
-		var instances []string
-		err := inv.db.WriteTx(ctx, func(tx *sql.Tx) error {
-			down, instances = down[:0], instances[:0]
-			type candidate struct {
-				instance string
-				lastSeen int64
-				interval int64
+	if now.Sub(inv.started) <= downAfter {
+		return nil
+	}
+	var down []Event
+	var instances []string
+	err := inv.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		down, instances = down[:0], instances[:0]
+		type candidate struct {
+			instance string
+			lastSeen int64
+			interval int64
+		}
+		rows, err := tx.QueryContext(ctx,
+			`SELECT instance, last_seen_ms, heartbeat_interval_ms FROM hosts WHERE status = $1 AND last_seen_ms < $2 ORDER BY instance`,
+			string(StatusUp), now.Add(-downAfter).UnixMilli())
+		if err != nil {
+			return err
+		}
+		var cands []candidate
+		for rows.Next() {
+			var c candidate
+			if err := rows.Scan(&c.instance, &c.lastSeen, &c.interval); err != nil {
+				rows.Close()
+				return err
 			}
-			rows, err := tx.QueryContext(ctx,
-				`SELECT instance, last_seen_ms, heartbeat_interval_ms FROM hosts WHERE status = $1 AND last_seen_ms < $2 ORDER BY instance`,
-				string(StatusUp), now.Add(-downAfter).UnixMilli())
+			cands = append(cands, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, c := range cands {
+			lastSeen := time.UnixMilli(c.lastSeen).UTC()
+			interval := time.Duration(c.interval) * time.Millisecond
+			if now.Sub(lastSeen) <= max(downAfter, MissedHeartbeats*interval) {
+				continue // an agent that reports less often than DownAfter
+			}
+			// The last_seen guard skips a host whose heartbeat (or
+			// another server's sweep) got in first.
+			res, err := tx.ExecContext(ctx,
+				`UPDATE hosts SET status = $1, status_since_ms = $2 WHERE instance = $3 AND status = $4 AND last_seen_ms = $5`,
+				string(StatusDown), now.UnixMilli(), c.instance, string(StatusUp), c.lastSeen)
 			if err != nil {
 				return err
 			}
-			var cands []candidate
-			for rows.Next() {
-				var c candidate
-				if err := rows.Scan(&c.instance, &c.lastSeen, &c.interval); err != nil {
-					rows.Close()
-					return err
-				}
-				cands = append(cands, c)
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				continue
 			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
+			ev := downEvent(now, lastSeen, downAfter, interval)
+			if err := insertEvent(ctx, tx, c.instance, ev); err != nil {
 				return err
 			}
-			for _, c := range cands {
-				lastSeen := time.UnixMilli(c.lastSeen).UTC()
-				interval := time.Duration(c.interval) * time.Millisecond
-				if now.Sub(lastSeen) <= max(downAfter, MissedHeartbeats*interval) {
-					continue // an agent that reports less often than DownAfter
-				}
-				// The last_seen guard skips a host whose heartbeat (or
-				// another server's sweep) got in first.
-				res, err := tx.ExecContext(ctx,
-					`UPDATE hosts SET status = $1, status_since_ms = $2 WHERE instance = $3 AND status = $4 AND last_seen_ms = $5`,
-					string(StatusDown), now.UnixMilli(), c.instance, string(StatusUp), c.lastSeen)
-				if err != nil {
-					return err
-				}
-				if n, err := res.RowsAffected(); err != nil || n == 0 {
-					continue
-				}
-				ev := downEvent(now, lastSeen, downAfter, interval)
-				if err := insertEvent(ctx, tx, c.instance, ev); err != nil {
-					return err
-				}
-				down = append(down, ev)
-				instances = append(instances, c.instance)
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("marking silent hosts down: %w", err)
+			down = append(down, ev)
+			instances = append(instances, c.instance)
 		}
-		for i, ev := range down {
-			inv.logger.Warn("host down", "instance", instances[i], "event", ev.Message)
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("marking silent hosts down: %w", err)
 	}
-	return inv.refreshStatus(ctx)
+	for i, ev := range down {
+		inv.logger.Warn("host down", "instance", instances[i], "event", ev.Message)
+	}
+	return nil
 }
 
-// refreshStatus reloads every host's status for the metrics, so that they
-// also reflect changes made by other servers sharing a PostgreSQL store.
-func (inv *Inventory) refreshStatus(ctx context.Context) error {
+// hostStatus returns every known host's status by instance.
+func (inv *Inventory) hostStatus(ctx context.Context) (map[string]Status, error) {
 	rows, err := inv.db.SQL().QueryContext(ctx, `SELECT instance, status FROM hosts`)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
 	status := map[string]Status{}
 	for rows.Next() {
 		var instance, s string
 		if err := rows.Scan(&instance, &s); err != nil {
-			return err
+			return nil, err
 		}
 		status[instance] = Status(s)
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	inv.mu.Lock()
-	inv.status = status
-	inv.mu.Unlock()
-	return nil
-}
-
-func (inv *Inventory) setStatus(instance string, s Status) {
-	inv.mu.Lock()
-	inv.status[instance] = s
-	inv.mu.Unlock()
+	return status, rows.Err()
 }
 
 // Metric results of saypro_inventory_heartbeats_total.
@@ -300,7 +277,9 @@ const (
 	resultError   = "error"
 )
 
-// statusCollector exports the status of every known host.
+// statusCollector exports the status of every known host, read from the
+// store at each scrape so that it also reflects changes made by other
+// servers sharing a PostgreSQL store.
 type statusCollector struct {
 	inv       *Inventory
 	hostUp    *prometheus.Desc
@@ -326,11 +305,18 @@ func (c statusCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
+// If the store cannot be read, the error is logged and neither metric is
+// exported.
 func (c statusCollector) Collect(ch chan<- prometheus.Metric) {
-	c.inv.mu.RLock()
-	defer c.inv.mu.RUnlock()
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
+	defer cancel()
+	status, err := c.inv.hostStatus(ctx)
+	if err != nil {
+		c.inv.logger.Error("reading the host status for saypro_host_up failed", "err", err)
+		return
+	}
 	counts := map[Status]int{StatusUp: 0, StatusDown: 0}
-	for instance, s := range c.inv.status {
+	for instance, s := range status {
 		v := 0.0
 		if s == StatusUp {
 			v = 1
