@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -176,7 +177,7 @@ func writeSharedNames(t *testing.T, ours, theirs map[string]*dto.MetricFamily) {
 	t.Helper()
 	var names []string
 	for name := range ours {
-		if _, ok := theirs[name]; ok && strings.HasPrefix(name, "node_") && !contains(nonDefaultShared, name) {
+		if _, ok := theirs[name]; ok && strings.HasPrefix(name, "node_") && !slices.Contains(nonDefaultShared, name) {
 			names = append(names, name)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -423,12 +424,12 @@ func TestCollect_Faults(t *testing.T) {
 			for range 2 {
 				mfs := gather(t, n)
 				for name, ok := range successes(mfs) {
-					require.Equal(t, !contains(tc.failed, name), ok == 1, "collector %s success", name)
+					require.Equal(t, !slices.Contains(tc.failed, name), ok == 1, "collector %s success", name)
 				}
 			}
 			for _, name := range Names() {
 				want := 0
-				if contains(tc.failed, name) {
+				if slices.Contains(tc.failed, name) {
 					want = 1
 				}
 				require.Equal(t, want, logs.count(level, name), "failures of %s logged once over two collections", name)
@@ -457,15 +458,6 @@ func TestCollect_Faults(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestCollect_MountinfoFallback(t *testing.T) {
