@@ -90,6 +90,21 @@ func TestServerDownThenUp(t *testing.T) {
 	require.Equal(t, 1, c.logs.count("remote write delivers again"))
 }
 
+// failFirst answers the first n requests with code and msg, after header
+// (when not nil) set the response's headers.
+func failFirst(n, code int, msg string, header func(http.Header)) func(http.ResponseWriter, *http.Request, int) bool {
+	return func(w http.ResponseWriter, _ *http.Request, i int) bool {
+		if i > n {
+			return false
+		}
+		if header != nil {
+			header(w.Header())
+		}
+		http.Error(w, msg, code)
+		return true
+	}
+}
+
 func TestServerFaults(t *testing.T) {
 	const nSeries = 20
 	cases := []struct {
@@ -99,14 +114,8 @@ func TestServerFaults(t *testing.T) {
 		check func(t *testing.T, c *testClient, rv *receiver, times []time.Time)
 	}{
 		{
-			name: "5xx then success",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n <= 3 {
-					http.Error(w, "storage failure", http.StatusInternalServerError)
-					return true
-				}
-				return false
-			},
+			name:  "5xx then success",
+			fault: failFirst(3, http.StatusInternalServerError, "storage failure", nil),
 			check: func(t *testing.T, c *testClient, rv *receiver, _ []time.Time) {
 				verify(t, rv.got(), span(0, 10), nSeries, true)
 				require.EqualValues(t, 3, c.requestsWith("500"))
@@ -115,14 +124,9 @@ func TestServerFaults(t *testing.T) {
 		},
 		{
 			name: "429 with Retry-After in seconds",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n == 1 {
-					w.Header().Set("Retry-After", "1")
-					http.Error(w, "slow down", http.StatusTooManyRequests)
-					return true
-				}
-				return false
-			},
+			fault: failFirst(1, http.StatusTooManyRequests, "slow down", func(h http.Header) {
+				h.Set("Retry-After", "1")
+			}),
 			check: func(t *testing.T, c *testClient, rv *receiver, times []time.Time) {
 				verify(t, rv.got(), span(0, 10), nSeries, true)
 				require.GreaterOrEqual(t, times[1].Sub(times[0]), 950*time.Millisecond, "Retry-After honoured")
@@ -130,14 +134,9 @@ func TestServerFaults(t *testing.T) {
 		},
 		{
 			name: "503 with Retry-After as a date",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n == 1 {
-					w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
-					http.Error(w, "starting", http.StatusServiceUnavailable)
-					return true
-				}
-				return false
-			},
+			fault: failFirst(1, http.StatusServiceUnavailable, "starting", func(h http.Header) {
+				h.Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+			}),
 			check: func(t *testing.T, c *testClient, rv *receiver, times []time.Time) {
 				verify(t, rv.got(), span(0, 10), nSeries, true)
 				// The date has a one-second resolution.
@@ -146,14 +145,9 @@ func TestServerFaults(t *testing.T) {
 		},
 		{
 			name: "400 drops the batch and goes on",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n == 1 {
-					w.Header().Set("X-Prometheus-Remote-Write-Samples-Written", "15")
-					http.Error(w, "5 samples rejected: out of bounds", http.StatusBadRequest)
-					return true
-				}
-				return false
-			},
+			fault: failFirst(1, http.StatusBadRequest, "5 samples rejected: out of bounds", func(h http.Header) {
+				h.Set("X-Prometheus-Remote-Write-Samples-Written", "15")
+			}),
 			mod: func(o *Options) { o.MaxBatchSamples = 5 * nSeries },
 			check: func(t *testing.T, c *testClient, rv *receiver, _ []time.Time) {
 				// The first batch (collections 0-4) is not retried.
@@ -165,14 +159,8 @@ func TestServerFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "401 keeps the data and retries",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n <= 6 {
-					http.Error(w, "bearer token not accepted", http.StatusUnauthorized)
-					return true
-				}
-				return false
-			},
+			name:  "401 keeps the data and retries",
+			fault: failFirst(6, http.StatusUnauthorized, "bearer token not accepted", nil),
 			check: func(t *testing.T, c *testClient, rv *receiver, times []time.Time) {
 				verify(t, rv.got(), span(0, 10), nSeries, true)
 				require.Zero(t, c.dropped(reasonRejected))
@@ -221,14 +209,8 @@ func TestServerFaults(t *testing.T) {
 			},
 		},
 		{
-			name: "404 keeps the data",
-			fault: func(w http.ResponseWriter, _ *http.Request, n int) bool {
-				if n <= 2 {
-					http.NotFound(w, nil)
-					return true
-				}
-				return false
-			},
+			name:  "404 keeps the data",
+			fault: failFirst(2, http.StatusNotFound, "404 page not found", nil),
 			check: func(t *testing.T, c *testClient, rv *receiver, _ []time.Time) {
 				verify(t, rv.got(), span(0, 10), nSeries, true)
 				require.Equal(t, 1, c.logs.count("the server does not take remote write at this URL"))
