@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +95,42 @@ func (f *fixture) host(instance string) (Host, []Event) {
 func (f *fixture) requireMetrics(text string, names ...string) {
 	f.t.Helper()
 	require.NoError(f.t, testutil.GatherAndCompare(f.reg, strings.NewReader(text), names...))
+}
+
+// requireHeartbeats checks saypro_inventory_heartbeats_total by result.
+func (f *fixture) requireHeartbeats(ok, invalid, failed int) {
+	f.t.Helper()
+	f.requireMetrics(fmt.Sprintf(`
+# HELP saypro_inventory_heartbeats_total Agent heartbeats received, by result: ok, invalid (rejected with 400) or error (not stored).
+# TYPE saypro_inventory_heartbeats_total counter
+saypro_inventory_heartbeats_total{result="error"} %d
+saypro_inventory_heartbeats_total{result="invalid"} %d
+saypro_inventory_heartbeats_total{result="ok"} %d
+`, failed, invalid, ok), "saypro_inventory_heartbeats_total")
+}
+
+// requireHostUp checks saypro_host_up of every known host: 1 up, 0 down.
+func (f *fixture) requireHostUp(up map[string]int) {
+	f.t.Helper()
+	text := `
+# HELP saypro_host_up Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.
+# TYPE saypro_host_up gauge
+`
+	for _, instance := range slices.Sorted(maps.Keys(up)) {
+		text += fmt.Sprintf("saypro_host_up{instance=%q} %d\n", instance, up[instance])
+	}
+	f.requireMetrics(text, "saypro_host_up")
+}
+
+// requireHostCounts checks saypro_inventory_hosts.
+func (f *fixture) requireHostCounts(up, down int) {
+	f.t.Helper()
+	f.requireMetrics(fmt.Sprintf(`
+# HELP saypro_inventory_hosts Hosts in the inventory by status.
+# TYPE saypro_inventory_hosts gauge
+saypro_inventory_hosts{status="down"} %d
+saypro_inventory_hosts{status="up"} %d
+`, down, up), "saypro_inventory_hosts")
 }
 
 // heartbeat returns a plausible heartbeat of instance, sent at t0.

@@ -96,13 +96,7 @@ func TestRegistrationAndUpdates(t *testing.T) {
 		h, _ = f.host("web-1")
 		require.Nil(t, h.Labels)
 
-		f.requireMetrics(`
-# HELP saypro_inventory_heartbeats_total Agent heartbeats received, by result: ok, invalid (rejected with 400) or error (not stored).
-# TYPE saypro_inventory_heartbeats_total counter
-saypro_inventory_heartbeats_total{result="error"} 0
-saypro_inventory_heartbeats_total{result="invalid"} 0
-saypro_inventory_heartbeats_total{result="ok"} 3
-`, "saypro_inventory_heartbeats_total")
+		f.requireHeartbeats(3, 0, 0)
 	})
 }
 
@@ -227,16 +221,8 @@ func TestDownAndUp(t *testing.T) {
 		f := newFixture(t, db, 2*time.Minute)
 		f.heartbeat(heartbeat("web-1"))
 		f.heartbeat(heartbeat("web-2"))
-		f.requireMetrics(`
-# HELP saypro_host_up Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.
-# TYPE saypro_host_up gauge
-saypro_host_up{instance="web-1"} 1
-saypro_host_up{instance="web-2"} 1
-# HELP saypro_inventory_hosts Hosts in the inventory by status.
-# TYPE saypro_inventory_hosts gauge
-saypro_inventory_hosts{status="down"} 0
-saypro_inventory_hosts{status="up"} 2
-`, "saypro_host_up", "saypro_inventory_hosts")
+		f.requireHostUp(map[string]int{"web-1": 1, "web-2": 1})
+		f.requireHostCounts(2, 0)
 
 		// web-2 keeps reporting, web-1 falls silent.
 		for range 8 {
@@ -260,16 +246,8 @@ saypro_inventory_hosts{status="up"} 2
 		require.Equal(t, "no heartbeat since 2025-03-10T09:00:00Z (2m1s ago; hosts are marked down after 2m0s of silence)", events[0].Message)
 		require.Equal(t, "2025-03-10T09:00:00Z", events[0].Details["last_seen"])
 		require.InDelta(t, 120.0, events[0].Details["down_after_seconds"], 0)
-		f.requireMetrics(`
-# HELP saypro_host_up Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.
-# TYPE saypro_host_up gauge
-saypro_host_up{instance="web-1"} 0
-saypro_host_up{instance="web-2"} 1
-# HELP saypro_inventory_hosts Hosts in the inventory by status.
-# TYPE saypro_inventory_hosts gauge
-saypro_inventory_hosts{status="down"} 1
-saypro_inventory_hosts{status="up"} 1
-`, "saypro_host_up", "saypro_inventory_hosts")
+		f.requireHostUp(map[string]int{"web-1": 0, "web-2": 1})
+		f.requireHostCounts(1, 1)
 
 		// Sweeping again records nothing more.
 		f.clock.Advance(time.Minute)
@@ -286,12 +264,7 @@ saypro_inventory_hosts{status="up"} 1
 		require.Equal(t, upAt, events[0].Time)
 		require.Equal(t, "host is reporting again after 7m1s without heartbeats (last heartbeat 2025-03-10T09:00:00Z, marked down at 2025-03-10T09:02:01Z)", events[0].Message)
 		f.sweep() // web-2 has been silent since t0+2m
-		f.requireMetrics(`
-# HELP saypro_host_up Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.
-# TYPE saypro_host_up gauge
-saypro_host_up{instance="web-1"} 1
-saypro_host_up{instance="web-2"} 0
-`, "saypro_host_up")
+		f.requireHostUp(map[string]int{"web-1": 1, "web-2": 0})
 	})
 }
 
@@ -309,12 +282,7 @@ func TestServerStartGrace(t *testing.T) {
 		// The server is stopped for an hour, then starts again.
 		f.clock.Advance(time.Hour)
 		f.restart(2 * time.Minute)
-		f.requireMetrics(`
-# HELP saypro_host_up Whether the host's agent reports (1) or has been silent longer than down_after (0). One series per known host.
-# TYPE saypro_host_up gauge
-saypro_host_up{instance="old-1"} 0
-saypro_host_up{instance="web-1"} 1
-`, "saypro_host_up")
+		f.requireHostUp(map[string]int{"old-1": 0, "web-1": 1})
 
 		// Within DownAfter of the start nothing is marked down, although
 		// web-1 has not reported for an hour.
@@ -488,12 +456,7 @@ func TestConcurrentHeartbeats(t *testing.T) {
 		rack1, err := f.inv.Hosts(ctx, Filter{Labels: map[string]string{"rack": "1"}})
 		require.NoError(t, err)
 		require.Len(t, rack1, hosts/5)
-		f.requireMetrics(`
-# HELP saypro_inventory_hosts Hosts in the inventory by status.
-# TYPE saypro_inventory_hosts gauge
-saypro_inventory_hosts{status="down"} 0
-saypro_inventory_hosts{status="up"} 50
-`, "saypro_inventory_hosts")
+		f.requireHostCounts(50, 0)
 	})
 }
 
