@@ -81,9 +81,6 @@ type segment struct {
 	samples, consumed, inflight int64
 	// dropped is set when the segment was deleted before it was sent.
 	dropped bool
-	// readFrom is, while the queue is opened, where sending resumes in
-	// the segment of the committed position.
-	readFrom int64
 }
 
 // position is the next record to send.
@@ -179,6 +176,7 @@ func openQueue(o queueOptions) (_ *queue, err error) {
 	if err != nil {
 		return nil, err
 	}
+	var resume int64 // where sending resumes in segment pos.seg
 	for _, num := range nums {
 		q.lastNum = max(q.lastNum, num)
 		path := q.segPath(num)
@@ -187,13 +185,16 @@ func openQueue(o queueOptions) (_ *queue, err error) {
 			q.remove(path)
 			continue
 		}
-		s, err := q.recoverSegment(num, pos)
+		s, from, err := q.recoverSegment(num, pos)
 		if err != nil {
 			q.logger.Error("skipping a queue segment that cannot be read", "file", path, "err", err)
 			continue
 		}
 		if s == nil {
 			continue
+		}
+		if num == pos.seg {
+			resume = from
 		}
 		q.segs = append(q.segs, s)
 		q.bytes += s.size
@@ -203,10 +204,9 @@ func openQueue(o queueOptions) (_ *queue, err error) {
 	case len(q.segs) == 0:
 		q.pos = position{seg: pos.seg}
 	case q.segs[0].num != pos.seg:
-		q.segs[0].consumed = 0
 		q.pos = position{seg: q.segs[0].num, off: segmentHeaderSize}
 	default:
-		q.pos = position{seg: pos.seg, off: q.segs[0].readFrom}
+		q.pos = position{seg: pos.seg, off: resume}
 	}
 	for q.bytes > q.maxSize && len(q.segs) > 0 {
 		q.logger.Warn("queue is larger than its maximum size; dropping its oldest segment", "max_size", q.maxSize, "size", q.bytes)
@@ -248,33 +248,34 @@ func listSegments(dir string) ([]uint64, error) {
 // corrupt tail, and returns what the queue needs to know of it, or nil
 // when it holds nothing to send (it is then deleted). For the segment of
 // the committed position, s.consumed counts the samples before it and
-// s.readFrom is the first record boundary at or after it.
-func (q *queue) recoverSegment(num uint64, pos position) (*segment, error) {
+// readFrom is the first record boundary at or after it.
+func (q *queue) recoverSegment(num uint64, pos position) (_ *segment, readFrom int64, _ error) {
 	path := q.segPath(num)
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	s := &segment{num: num, readFrom: -1}
+	s := &segment{num: num}
+	readFrom = -1
 	res := scanSegment(bufio.NewReaderSize(f, 64<<10), fi.Size(), func(off, end int64, samples uint32) {
 		if num != pos.seg {
 			return
 		}
 		if end <= pos.off {
 			s.consumed += int64(samples)
-		} else if s.readFrom < 0 {
-			s.readFrom = off
+		} else if readFrom < 0 {
+			readFrom = off
 		}
 	})
 	if res.badHeader {
 		q.logger.Warn("deleting a queue segment without a valid header", "file", path, "size", fi.Size())
 		q.remove(path)
-		return nil, nil
+		return nil, 0, nil
 	}
 	if res.end < fi.Size() {
 		q.logger.Warn("cutting off a torn or corrupt tail of a queue segment; its records are lost",
@@ -285,13 +286,13 @@ func (q *queue) recoverSegment(num uint64, pos position) (*segment, error) {
 	}
 	if res.records == 0 {
 		q.remove(path)
-		return nil, nil
+		return nil, 0, nil
 	}
 	s.size, s.end, s.samples = res.end, res.end, res.samples
-	if s.readFrom < 0 {
-		s.readFrom = res.end
+	if readFrom < 0 {
+		readFrom = res.end
 	}
-	return s, nil
+	return s, readFrom, nil
 }
 
 // scanResult describes the valid part of a segment.
