@@ -23,9 +23,9 @@
 // github.com/prometheus/procfs, whose parsers (fmt.Sscanf, bufio, maps) cost
 // 2 to 10 times as much CPU and allocate on every call (BenchmarkParse
 // compares them); these read into a reused buffer with raw system calls and
-// allocate nothing. procfs serves the cold paths (HostInfo). TCP sockets are
-// counted over netlink sock_diag, as node_exporter does, when reading the
-// live /proc (see tcpstatCollector).
+// allocate nothing; HostInfo, asked for on every heartbeat, uses them too.
+// TCP sockets are counted over netlink sock_diag, as node_exporter does,
+// when reading the live /proc (see tcpstatCollector).
 //
 // Cost matters: the agent runs on every server. Descriptors and label pairs
 // are built once and reused, /proc/stat is read once per collection for both

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,9 +29,10 @@ type HostInfo struct {
 	BootTime time.Time
 }
 
-// HostInfo returns the host's identity. It reads a few small files with
-// procfs, without waiting for a collection in progress; os-release is
-// cached.
+// HostInfo returns the host's identity. The agent asks for it on every
+// heartbeat, as often as it collects, so it reads /proc/stat and
+// /proc/meminfo with the collectors' parsers, into its own buffer: it does
+// not wait for a collection in progress. os-release is cached.
 func (n *Node) HostInfo() (HostInfo, error) {
 	e := n.env
 	var h HostInfo
@@ -48,34 +48,50 @@ func (n *Node) HostInfo() (HostInfo, error) {
 			h.OS = rel.fields["NAME"]
 		}
 	}
-	pfs, err := procfs.NewFS(e.opts.ProcPath)
+	var r reader
+	data, err := r.read(e.procPath("stat"))
 	if err != nil {
 		return h, err
 	}
-	stat, err := pfs.Stat()
+	stat, err := parseKernelStats(data)
 	if err != nil {
 		return h, err
 	}
-	if stat.BootTime == 0 {
+	if stat.bootTime == 0 {
 		return h, malformed("stat", "no btime")
 	}
-	h.BootTime = time.Unix(int64(stat.BootTime), 0)
-	mem, err := pfs.Meminfo()
-	if err != nil {
-		return h, err
-	}
-	if mem.MemTotalBytes == nil {
-		return h, malformed("meminfo", "no MemTotal")
-	}
-	h.MemoryBytes = *mem.MemTotalBytes
-	h.CPUs = len(stat.CPU)
-	if data, err := os.ReadFile(e.sysPath("devices", "system", "cpu", "online")); err == nil {
-		if n, ok := countCPUList(bytes.TrimSpace(data)); ok && n > 0 {
+	h.BootTime = time.Unix(int64(stat.bootTime), 0)
+	if online, err := os.ReadFile(e.sysPath("devices", "system", "cpu", "online")); err == nil {
+		if n, ok := countCPUList(bytes.TrimSpace(online)); ok {
 			h.CPUs = n
 		}
 	}
+	if h.CPUs == 0 { // the cpuN lines of /proc/stat
+		times, _ := parseCPUTimes(data, nil)
+		h.CPUs = len(times)
+	}
 	if h.CPUs == 0 {
 		h.CPUs = runtime.NumCPU()
+	}
+	data, err = r.read(e.procPath("meminfo"))
+	if err != nil {
+		return h, err
+	}
+	memTotal := false
+	err = parseMeminfo(data, func(key []byte, v uint64, kB bool) {
+		if string(key) == "MemTotal" {
+			memTotal = true
+			h.MemoryBytes = v
+			if kB {
+				h.MemoryBytes *= 1024
+			}
+		}
+	})
+	if err != nil {
+		return h, err
+	}
+	if !memTotal {
+		return h, malformed("meminfo", "no MemTotal")
 	}
 	return h, nil
 }
