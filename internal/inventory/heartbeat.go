@@ -240,7 +240,7 @@ WHERE instance = $1`,
 	if err != nil {
 		return recorded{}, fmt.Errorf("updating the host: %w", err)
 	}
-	if !maps.Equal(prev.Labels, cur.Labels) && (len(prev.Labels) > 0 || len(cur.Labels) > 0) {
+	if !maps.Equal(prev.Labels, cur.Labels) { // nil and empty are equal
 		if _, err := tx.ExecContext(ctx, `DELETE FROM host_labels WHERE instance = $1`, cur.Instance); err != nil {
 			return recorded{}, err
 		}
