@@ -27,9 +27,9 @@ import (
 	"github.com/saypro/monitor/internal/state"
 )
 
-// DefaultPostgresDSN is the administrative connection used when
+// defaultPostgresDSN is the administrative connection used when
 // SAYPRO_TEST_POSTGRES_DSN is not set.
-const DefaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+const defaultPostgresDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // Drivers lists the drivers every store test runs on.
 var Drivers = []string{state.DriverSQLite, state.DriverPostgres}
@@ -85,7 +85,7 @@ func freshPostgres(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv("SAYPRO_TEST_POSTGRES_DSN")
 	if admin == "" {
-		admin = DefaultPostgresDSN
+		admin = defaultPostgresDSN
 	}
 	db, err := sql.Open("pgx", admin)
 	require.NoError(t, err)
