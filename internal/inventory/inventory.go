@@ -66,7 +66,6 @@ type Inventory struct {
 	now       func() time.Time
 	downAfter atomic.Int64
 	retention atomic.Int64
-	lastPrune time.Time
 	// started is when the inventory was created: no host is marked down
 	// before started+DownAfter.
 	started    time.Time
@@ -159,11 +158,12 @@ func (inv *Inventory) DownAfter() time.Duration {
 func (inv *Inventory) Run(ctx context.Context) error {
 	t := time.NewTicker(inv.sweepEvery)
 	defer t.Stop()
+	var lastPrune time.Time
 	for {
 		if err := inv.sweep(ctx); err != nil && ctx.Err() == nil {
 			inv.logger.Error("looking for silent hosts failed; retrying", "err", err)
 		}
-		if now := inv.now(); now.Sub(inv.lastPrune) >= pruneEvery {
+		if now := inv.now(); now.Sub(lastPrune) >= pruneEvery {
 			n, err := inv.prune(ctx)
 			switch {
 			case err != nil && ctx.Err() == nil:
@@ -171,7 +171,7 @@ func (inv *Inventory) Run(ctx context.Context) error {
 			case n > 0:
 				inv.logger.Info("deleted old host events", "events", n, "retention", time.Duration(inv.retention.Load()))
 			}
-			inv.lastPrune = now
+			lastPrune = now
 		}
 		select {
 		case <-ctx.Done():
