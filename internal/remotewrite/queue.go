@@ -620,6 +620,7 @@ func (q *queue) deleteSegment(i int) {
 type batchRecord struct {
 	seg     *segment
 	payload []byte // snappy block
+	size    int    // decoded bytes of payload, 0 when bad
 	samples int64
 	end     position // just after this record
 	bad     bool     // payload does not decode: skipped when sent
@@ -673,7 +674,7 @@ func (q *queue) next(maxSamples int64, maxBytes int) (*batch, error) {
 				return &b, nil
 			}
 			p.off += recordHeaderSize + int64(len(payload))
-			b.records = append(b.records, batchRecord{seg: s, payload: payload, samples: samples, end: p, bad: bad})
+			b.records = append(b.records, batchRecord{seg: s, payload: payload, size: dl, samples: samples, end: p, bad: bad})
 			b.samples += samples
 			size += dl
 			s.inflight += samples

@@ -168,7 +168,7 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 	for i := range b.records {
 		r := &b.records[i]
 		if !r.bad {
-			n, _ := snappy.DecodedLen(r.payload)
+			n := r.size
 			raw = slices.Grow(raw, n)
 			if _, err := snappy.Decode(raw[len(raw):len(raw)+n], r.payload); err == nil {
 				raw = raw[:len(raw)+n]
