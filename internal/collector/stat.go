@@ -47,17 +47,38 @@ type kernelStats struct {
 	procsBlocked    uint64
 }
 
-// statKeys maps the keys of /proc/stat to the fields of kernelStats.
-var statKeys = []struct {
-	key  string
-	have int
+// statKeys are the keys of /proc/stat that are read, with their bit of
+// kernelStats.have and the metric they are exported as.
+var statKeys = [...]struct {
+	key        string
+	have       int
+	name, help string
+	typ        prometheus.ValueType
 }{
-	{"btime", haveBootTime},
-	{"ctxt", haveContextSwitches},
-	{"processes", haveForks},
-	{"intr", haveInterrupts},
-	{"procs_running", haveProcsRunning},
-	{"procs_blocked", haveProcsBlocked},
+	{"btime", haveBootTime, "node_boot_time_seconds", "Node boot time, in unixtime.", prometheus.GaugeValue},
+	{"ctxt", haveContextSwitches, "node_context_switches_total", "Total number of context switches.", prometheus.CounterValue},
+	{"processes", haveForks, "node_forks_total", "Total number of forks.", prometheus.CounterValue},
+	{"intr", haveInterrupts, "node_intr_total", "Total number of interrupts serviced.", prometheus.CounterValue},
+	{"procs_running", haveProcsRunning, "node_procs_running", "Number of processes in runnable state.", prometheus.GaugeValue},
+	{"procs_blocked", haveProcsBlocked, "node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", prometheus.GaugeValue},
+}
+
+// field returns the field whose bit of have is bit.
+func (s *kernelStats) field(bit int) *uint64 {
+	switch bit {
+	case haveBootTime:
+		return &s.bootTime
+	case haveContextSwitches:
+		return &s.contextSwitches
+	case haveForks:
+		return &s.forks
+	case haveInterrupts:
+		return &s.interrupts
+	case haveProcsRunning:
+		return &s.procsRunning
+	default:
+		return &s.procsBlocked
+	}
 }
 
 // parseKernelStats reads the system-wide lines of /proc/stat. Only the
@@ -81,20 +102,7 @@ func parseKernelStats(data []byte) (kernelStats, error) {
 				return s, malformed("stat", "%s: %q", k.key, field)
 			}
 			s.have |= k.have
-			switch k.have {
-			case haveBootTime:
-				s.bootTime = v
-			case haveContextSwitches:
-				s.contextSwitches = v
-			case haveForks:
-				s.forks = v
-			case haveInterrupts:
-				s.interrupts = v
-			case haveProcsRunning:
-				s.procsRunning = v
-			case haveProcsBlocked:
-				s.procsBlocked = v
-			}
+			*s.field(k.have) = v
 			break
 		}
 	}
@@ -106,20 +114,16 @@ func parseKernelStats(data []byte) (kernelStats, error) {
 
 // statCollector exports the system-wide counters of /proc/stat.
 type statCollector struct {
-	e                                                              *env
-	bootTime, contextSwitches, forks, interrupts, running, blocked family
+	e        *env
+	families [len(statKeys)]family
 }
 
 func newStatCollector(e *env) (collector, error) {
-	return &statCollector{
-		e:               e,
-		bootTime:        newFamily("node_boot_time_seconds", "Node boot time, in unixtime.", prometheus.GaugeValue),
-		contextSwitches: newFamily("node_context_switches_total", "Total number of context switches.", prometheus.CounterValue),
-		forks:           newFamily("node_forks_total", "Total number of forks.", prometheus.CounterValue),
-		interrupts:      newFamily("node_intr_total", "Total number of interrupts serviced.", prometheus.CounterValue),
-		running:         newFamily("node_procs_running", "Number of processes in runnable state.", prometheus.GaugeValue),
-		blocked:         newFamily("node_procs_blocked", "Number of processes blocked waiting for I/O to complete.", prometheus.GaugeValue),
-	}, nil
+	c := &statCollector{e: e}
+	for i, k := range statKeys {
+		c.families[i] = newFamily(k.name, k.help, k.typ)
+	}
+	return c, nil
 }
 
 func (c *statCollector) update(ch chan<- prometheus.Metric) error {
@@ -131,20 +135,9 @@ func (c *statCollector) update(ch chan<- prometheus.Metric) error {
 	if err != nil {
 		return err
 	}
-	for _, x := range []struct {
-		have int
-		f    family
-		v    uint64
-	}{
-		{haveBootTime, c.bootTime, s.bootTime},
-		{haveContextSwitches, c.contextSwitches, s.contextSwitches},
-		{haveForks, c.forks, s.forks},
-		{haveInterrupts, c.interrupts, s.interrupts},
-		{haveProcsRunning, c.running, s.procsRunning},
-		{haveProcsBlocked, c.blocked, s.procsBlocked},
-	} {
-		if s.have&x.have != 0 {
-			x.f.send(ch, float64(x.v), nil)
+	for i, k := range statKeys {
+		if s.have&k.have != 0 {
+			c.families[i].send(ch, float64(*s.field(k.have)), nil)
 		}
 	}
 	return nil
