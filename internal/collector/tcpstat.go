@@ -93,6 +93,7 @@ type tcpstatCollector struct {
 	labels     [len(tcpStates)][]*dto.LabelPair
 	rx, tx     []*dto.LabelPair
 	buf        []byte
+	counts     tcpCounts // of the current collection; a field, as the netlink seam would move a local to the heap
 	useNetlink bool
 	compat     bool // see countTCPNetlink
 	netlink    func(t *tcpCounts, buf []byte, compat *bool) error
@@ -122,20 +123,21 @@ func (c *tcpstatCollector) update(ch chan<- prometheus.Metric) error {
 	if c.buf == nil {
 		c.buf = make([]byte, 64<<10)
 	}
-	var t tcpCounts
+	t := &c.counts
+	*t = tcpCounts{}
 	if c.useNetlink {
-		err := c.netlink(&t, c.buf, &c.compat)
+		err := c.netlink(t, c.buf, &c.compat)
 		if err == nil {
-			c.send(ch, &t)
+			c.send(ch, t)
 			return nil
 		}
 		c.e.logger.Debug("counting TCP sockets over netlink failed; reading /proc/net/tcp from now on",
 			"collector", "tcpstat", "err", err)
 		c.useNetlink = false
-		t = tcpCounts{}
+		*t = tcpCounts{}
 	}
 	for i, path := range c.paths {
-		err := c.count(path, &t)
+		err := c.count(path, t)
 		if i == 1 && errors.Is(err, fs.ErrNotExist) {
 			break
 		}
@@ -143,7 +145,7 @@ func (c *tcpstatCollector) update(ch chan<- prometheus.Metric) error {
 			return err
 		}
 	}
-	c.send(ch, &t)
+	c.send(ch, t)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 type unameCollector struct {
 	e      *env
 	info   family
+	cur    unix.Utsname // a field, as the uname seam would move a local to the heap
 	last   unix.Utsname
 	labels []*dto.LabelPair
 }
@@ -36,13 +37,13 @@ func newUnameCollector(e *env) (collector, error) {
 }
 
 func (c *unameCollector) update(ch chan<- prometheus.Metric) error {
-	var u unix.Utsname
-	if err := c.e.uname(&u); err != nil {
+	u := &c.cur
+	if err := c.e.uname(u); err != nil {
 		return err
 	}
-	if c.labels == nil || u != c.last {
-		c.last = u
-		f := utsnameFields(&u)
+	if c.labels == nil || *u != c.last {
+		c.last = *u
+		f := utsnameFields(u)
 		c.labels = labelPairs("sysname", f[0], "release", f[1], "version", f[2], "machine", f[3], "nodename", f[4], "domainname", f[5])
 	}
 	c.info.send(ch, 1, c.labels)
