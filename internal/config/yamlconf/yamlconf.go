@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v2"
@@ -35,6 +36,12 @@ type fieldError struct {
 }
 
 func (e *fieldError) Error() string {
+	for _, p := range e.path {
+		if strings.HasPrefix(p, itemPrefix) {
+			// A list item cannot be named by its path; the message names it.
+			return e.msg
+		}
+	}
 	return strings.Join(e.path, ".") + ": " + e.msg
 }
 
@@ -140,39 +147,112 @@ func (e *Error) Error() string { return strings.Join(e.Lines, "\n") }
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.err }
 
+// Selectors of a list item in a Field path: ItemByKey("name", "web")
+// selects the item whose name key is web, ItemAt(2) the third item.
+const itemPrefix = "\x00item:"
+
+// ItemByKey returns a path element selecting the list item whose key has
+// the value v.
+func ItemByKey(key, v string) string { return itemPrefix + key + "=" + v }
+
+// ItemAt returns a path element selecting the list item at index i.
+func ItemAt(i int) string { return itemPrefix + "#" + strconv.Itoa(i) }
+
+// yamlLineInfo is one meaningful line of a YAML document.
+type yamlLineInfo struct {
+	no, indent int
+	text       string
+}
+
 // lineOf returns the 1-based line of the key at path in a YAML document, or
 // 0 when the key is not in the document (its value is then a default). It
-// understands block mappings, which is what configuration files use.
+// understands block mappings and block sequences selected with ItemByKey
+// or ItemAt, which is what configuration files use.
 func lineOf(data []byte, path []string) int {
-	type level struct{ indent, child int }
-	var stack []level // matched keys of path, outermost first
+	var lines []yamlLineInfo
 	for i, raw := range strings.Split(string(data), "\n") {
 		trimmed := strings.TrimLeft(raw, " ")
-		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") || trimmed == "---" {
 			continue
 		}
-		indent := len(raw) - len(trimmed)
-		for len(stack) > 0 && indent <= stack[len(stack)-1].indent {
-			stack = stack[:len(stack)-1]
-		}
-		want := 0
-		if len(stack) > 0 {
-			top := &stack[len(stack)-1]
-			if top.child < 0 {
-				top.child = indent
-			}
-			want = top.child
-		}
-		if indent != want || !strings.HasPrefix(trimmed, path[len(stack)]+":") {
-			continue
-		}
-		if len(stack)+1 == len(path) {
-			return i + 1
-		}
-		stack = append(stack, level{indent: indent, child: -1})
+		lines = append(lines, yamlLineInfo{no: i + 1, indent: len(raw) - len(trimmed), text: strings.TrimRight(trimmed, " \r")})
 	}
-	return 0
+	return findLine(lines, path)
 }
+
+// findLine finds path in block, whose first line has the block's indent.
+func findLine(block []yamlLineInfo, path []string) int {
+	if len(block) == 0 || len(path) == 0 {
+		return 0
+	}
+	ind := block[0].indent
+	sel, ok := strings.CutPrefix(path[0], itemPrefix)
+	if !ok {
+		for j, l := range block {
+			if l.indent != ind || !strings.HasPrefix(l.text, path[0]+":") {
+				continue
+			}
+			if len(path) == 1 {
+				return l.no
+			}
+			k := j + 1
+			for k < len(block) && (block[k].indent > ind || (block[k].indent == ind && isItem(block[k].text))) {
+				k++
+			}
+			return findLine(block[j+1:k], path[1:])
+		}
+		return 0
+	}
+	// A block sequence: split it into items.
+	var items [][]yamlLineInfo
+	for _, l := range block {
+		if l.indent == ind && isItem(l.text) {
+			rest := strings.TrimLeft(strings.TrimPrefix(l.text, "-"), " ")
+			items = append(items, []yamlLineInfo{{no: l.no, indent: ind + len(l.text) - len(rest), text: rest}})
+			continue
+		}
+		if len(items) > 0 && l.indent > ind {
+			items[len(items)-1] = append(items[len(items)-1], l)
+		}
+	}
+	var item []yamlLineInfo
+	if n, isIndex := strings.CutPrefix(sel, "#"); isIndex {
+		i, err := strconv.Atoi(n)
+		if err != nil || i < 0 || i >= len(items) {
+			return 0
+		}
+		item = items[i]
+	} else {
+		key, want, _ := strings.Cut(sel, "=")
+		for _, it := range items {
+			for _, l := range it {
+				if l.indent != it[0].indent {
+					continue
+				}
+				if k, v, ok := strings.Cut(l.text, ":"); ok && k == key && strings.Trim(strings.TrimSpace(v), `"'`) == want {
+					item = it
+					break
+				}
+			}
+			if item != nil {
+				break
+			}
+		}
+	}
+	if item == nil {
+		return 0
+	}
+	if len(path) == 1 {
+		return item[0].no
+	}
+	if line := findLine(item, path[1:]); line > 0 {
+		return line
+	}
+	// The key is not written (a default was wrong): point at the item.
+	return item[0].no
+}
+
+func isItem(text string) bool { return text == "-" || strings.HasPrefix(text, "- ") }
 
 // Decode decodes data strictly into v, which sets its own defaults in
 // UnmarshalYAML, and then runs validate; every problem comes back as one

@@ -44,3 +44,35 @@ func TestParseBytes(t *testing.T) {
 		require.Equal(t, tc.want, got, tc.in)
 	}
 }
+
+func TestLineOfListItems(t *testing.T) {
+	doc := []byte(`checks:
+  - name: web
+    kind: http
+    interval: 500ms
+  - name: "db"
+    kind: postgres
+    thresholds:
+      latency: -1s
+other:
+- name: flat
+  kind: tcp
+- kind: tcp
+`)
+	for _, tc := range []struct {
+		path []string
+		want int
+	}{
+		{[]string{"checks", ItemByKey("name", "web")}, 2},
+		{[]string{"checks", ItemByKey("name", "web"), "interval"}, 4},
+		{[]string{"checks", ItemByKey("name", "db"), "thresholds", "latency"}, 8},
+		{[]string{"checks", ItemByKey("name", "db"), "timeout"}, 5},
+		{[]string{"checks", ItemAt(1), "kind"}, 6},
+		{[]string{"checks", ItemByKey("name", "missing")}, 0},
+		{[]string{"other", ItemByKey("name", "flat"), "kind"}, 11},
+		{[]string{"other", ItemAt(1)}, 12},
+		{[]string{"other", ItemAt(5)}, 0},
+	} {
+		require.Equal(t, tc.want, lineOf(doc, tc.path), "%q", tc.path)
+	}
+}
