@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/saypro/monitor/internal/config/agentconfig"
+	"github.com/saypro/monitor/internal/config/checkconfig"
 	"github.com/saypro/monitor/internal/config/yamlconf"
 )
 
@@ -53,6 +54,9 @@ var (
 	DefaultAgent = AgentConfig{Enabled: true, Collect: agentconfig.DefaultCollect}
 	// DefaultInventory is the default host inventory section.
 	DefaultInventory = InventoryConfig{DownAfter: model.Duration(2 * time.Minute), EventRetention: model.Duration(90 * 24 * time.Hour)}
+	// DefaultProbe is the default probe section: a year of check history,
+	// so that monthly and yearly uptime can be reported.
+	DefaultProbe = ProbeConfig{MaxConcurrent: 1024, HistoryRetention: model.Duration(400 * 24 * time.Hour)}
 	// DefaultState keeps state in SQLite under the data directory.
 	DefaultState = StateConfig{Driver: "sqlite"}
 	// DefaultIngest is the default ingest section.
@@ -89,6 +93,13 @@ type Config struct {
 	Inventory InventoryConfig `yaml:"inventory"`
 	// State is the SQL store for the inventory and, later, users and incidents.
 	State StateConfig `yaml:"state"`
+	// Checks are health checks written in this file; CheckFiles are globs
+	// of more files, each with a checks: list. After loading, Checks holds
+	// all of them, validated, with each kind's defaults filled in.
+	Checks     []checkconfig.Check `yaml:"checks,omitempty"`
+	CheckFiles []string            `yaml:"check_files,omitempty"`
+	// Probe tunes the server's check scheduler.
+	Probe ProbeConfig `yaml:"probe"`
 
 	// The keys below have exactly the meaning they have in prometheus.yml.
 	// They are decoded here so that unknown keys are reported with their
@@ -172,6 +183,22 @@ type InventoryConfig struct {
 	EventRetention model.Duration `yaml:"event_retention"`
 }
 
+// ProbeConfig tunes how the server runs checks.
+type ProbeConfig struct {
+	// MaxConcurrent bounds the check runs in flight at once; a due run
+	// waits for a free slot (and shows as saypro_check_schedule_lateness_seconds).
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// HistoryRetention is how long state changes of checks are kept.
+	HistoryRetention model.Duration `yaml:"history_retention"`
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *ProbeConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultProbe
+	type plain ProbeConfig
+	return unmarshal((*plain)(c))
+}
+
 // StateConfig selects the SQL state store.
 type StateConfig struct {
 	// Driver is sqlite (embedded, the default) or postgres.
@@ -222,6 +249,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Agent:     DefaultAgent,
 		Inventory: DefaultInventory,
 		State:     DefaultState,
+		Probe:     DefaultProbe,
 		Global:    promconfig.DefaultGlobalConfig,
 	}
 	type plain Config
@@ -274,6 +302,9 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, err
 	}
 	c.File = filename
+	if err := c.loadCheckFiles(); err != nil {
+		return nil, err
+	}
 	prom, err := prometheusConfig(data, filename)
 	if err != nil {
 		return nil, yamlconf.Annotate(filename, data, err)
@@ -345,6 +376,15 @@ func (c *Config) validate() error {
 	}
 	if c.Query.LookbackDelta <= 0 {
 		errs = append(errs, yamlconf.Field("must be positive", "query", "lookback_delta"))
+	}
+	if c.Probe.MaxConcurrent < 1 {
+		errs = append(errs, yamlconf.Field("must be at least 1", "probe", "max_concurrent"))
+	}
+	if c.Probe.HistoryRetention < model.Duration(24*time.Hour) {
+		errs = append(errs, yamlconf.Field("must be at least 1d", "probe", "history_retention"))
+	}
+	if err := checkconfig.ValidateAll("checks", c.Checks); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
