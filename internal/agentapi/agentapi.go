@@ -3,7 +3,11 @@
 // the other. Everything here is JSON over HTTP with the agent's bearer token.
 package agentapi
 
-import "time"
+import (
+	"time"
+
+	"github.com/saypro/monitor/internal/config/checkconfig"
+)
 
 // HeartbeatPath is the server endpoint an agent posts its Heartbeat to.
 const HeartbeatPath = "/api/v1/agent/heartbeat"
@@ -50,6 +54,31 @@ type Heartbeat struct {
 type HeartbeatResponse struct {
 	// ServerTime lets the agent report its clock offset.
 	ServerTime time.Time `json:"server_time"`
+	// Checks are the health checks this agent runs: those whose run_on
+	// selects its labels. Nil when the server has none for it; the agent
+	// replaces its set with every response.
+	Checks []checkconfig.Check `json:"checks,omitempty"`
+}
+
+// CheckResultsPath is the server endpoint an agent posts CheckResults to.
+const CheckResultsPath = "/api/v1/agent/checks"
+
+// CheckResults are the outcomes of checks an agent ran since its last
+// report. Their samples travel by remote-write like the host's; these
+// carry the state and its reason, from which the server keeps each
+// check's history.
+type CheckResults struct {
+	Instance string        `json:"instance"`
+	Results  []CheckResult `json:"results"`
+}
+
+// CheckResult is one run of a check.
+type CheckResult struct {
+	Check    string    `json:"check"`
+	Time     time.Time `json:"time"`
+	State    string    `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Duration Duration  `json:"duration_seconds"`
 }
 
 // Duration is a time.Duration written in JSON as a number of seconds.
