@@ -1,8 +1,0 @@
-package probe
-
-import "github.com/saypro/monitor/internal/config/checkconfig"
-
-// Placeholders until the kinds below land; each returns an error at build time.
-func newHTTP(*checkconfig.Check, Env) (Prober, error) { return nil, ErrNotSupported }
-func newTLS(*checkconfig.Check, Env) (Prober, error)  { return nil, ErrNotSupported }
-func newTCP(*checkconfig.Check, Env) (Prober, error)  { return nil, ErrNotSupported }
