@@ -37,7 +37,7 @@ func newHeartbeat(c *checkconfig.Check, env Env) (Prober, error) {
 	if env.Pings == nil {
 		return nil, fmt.Errorf("heartbeat checks run on the server only")
 	}
-	return &heartbeatProber{name: c.Name, cfg: c.Heartbeat, pings: env.Pings, now: time.Now}, nil
+	return &heartbeatProber{name: c.Name, cfg: c.Heartbeat, pings: env.Pings, now: env.now}, nil
 }
 
 // Probe looks at the last ping: down when it failed or is older than the

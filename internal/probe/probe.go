@@ -97,6 +97,16 @@ type Env struct {
 	Pings PingSource
 	// ProcPath is the proc file system for process checks (default /proc).
 	ProcPath string
+	// Now is the clock of checks that compare with the time (heartbeat);
+	// nil uses time.Now.
+	Now func() time.Time
+}
+
+func (e Env) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
 }
 
 func (e Env) getenv(name string) string {
