@@ -3,5 +3,4 @@ package probe
 import "github.com/saypro/monitor/internal/config/checkconfig"
 
 // Placeholders until the kinds below land; each returns an error at build time.
-func newRedis(*checkconfig.Check, Env) (Prober, error)   { return nil, ErrNotSupported }
 func newMongoDB(*checkconfig.Check, Env) (Prober, error) { return nil, ErrNotSupported }
