@@ -270,8 +270,8 @@ func (f *sqlFigures) skip(figure, reason string, privilege bool) {
 		return
 	}
 	if privilege {
-		f.logger.Debug("health figure skipped for lack of privilege; later runs skip it silently", "figure", figure, "reason", reason)
+		f.logger.Debug("health figure skipped for lack of privilege; not logged again", "figure", figure, "reason", reason)
 		return
 	}
-	f.logger.Warn("health figure could not be read; later runs skip it silently", "figure", figure, "reason", reason)
+	f.logger.Warn("health figure could not be read; not logged again", "figure", figure, "reason", reason)
 }
