@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
 	"github.com/saypro/monitor/internal/config/checkconfig"
@@ -392,6 +394,42 @@ func TestMySQLParseTarget(t *testing.T) {
 			for k, v := range tt.params {
 				require.Equal(t, v, cfg.Params[k])
 			}
+		})
+	}
+}
+
+// TestSQLConnectTimeout points both kinds at a server that accepts and
+// never answers: the run ends at the check's timeout, down.
+func TestSQLConnectTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	for _, tt := range []struct{ kind, target string }{
+		{checkconfig.KindPostgres, "postgres://u:" + sqlTestPassword + "@" + ln.Addr().String() + "/db?sslmode=disable"},
+		{checkconfig.KindMySQL, "u:" + sqlTestPassword + "@tcp(" + ln.Addr().String() + ")/db"},
+	} {
+		t.Run(tt.kind, func(t *testing.T) {
+			c := sqlTestCheck(t, tt.kind, tt.target, checkconfig.Database{}, 0)
+			c.Timeout = model.Duration(300 * time.Millisecond)
+			_, o := sqlTestRun(t, c, Env{})
+			require.Equal(t, StateDown, o.State)
+			require.Equal(t, "connect failed: timed out", o.Reason)
+			require.Less(t, o.Duration, 5*time.Second)
 		})
 	}
 }
