@@ -26,8 +26,11 @@ import (
 type Sink interface {
 	// Write stores or queues one collection's series.
 	Write(ctx context.Context, series []prompb.TimeSeries) error
-	// Heartbeat reports the host's identity and liveness.
+	// Heartbeat reports the host's identity and liveness; the answer
+	// carries the checks the agent runs.
 	Heartbeat(ctx context.Context, hb agentapi.Heartbeat) (agentapi.HeartbeatResponse, error)
+	// CheckResults reports the states of the checks the agent ran.
+	CheckResults(ctx context.Context, rs agentapi.CheckResults) error
 }
 
 // Options configure an Agent. Logger is required.
@@ -67,6 +70,7 @@ type Agent struct {
 	clockOffset   prometheus.Gauge
 
 	writes, sends failState
+	checks        *checkRunner
 }
 
 // failState logs a repeating failure once, and its recovery once.
@@ -183,6 +187,11 @@ func New(o Options) (*Agent, error) {
 		Name: "saypro_agent_server_clock_offset_seconds",
 		Help: "Server clock minus this host's clock, from the last heartbeat (half the round trip is allowed for).",
 	})
+	if o.Sink != nil {
+		if a.checks, err = newCheckRunner(a, r); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 
@@ -204,7 +213,16 @@ func (a *Agent) Run(ctx context.Context) error {
 	interval := time.Duration(a.opts.Collect.Interval)
 	a.logger.Info("agent running", "instance", a.instance, "interval", interval)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		_ = a.checks.sched.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.every(ctx, checkFlushInterval, func(time.Time) { a.checks.flush(ctx) })
+		a.checks.flush(context.WithoutCancel(ctx))
+	}()
 	go func() {
 		defer wg.Done()
 		a.every(ctx, interval, func(now time.Time) { a.collect(ctx, now) })
@@ -297,6 +315,7 @@ func (a *Agent) heartbeat(ctx context.Context) {
 	if !a.sends.report(err, a.heartbeats) {
 		return
 	}
+	a.checks.apply(resp.Checks)
 	if !resp.ServerTime.IsZero() {
 		rtt := time.Since(sent)
 		a.clockOffset.Set(resp.ServerTime.Sub(sent.Add(rtt / 2)).Seconds())

@@ -47,6 +47,8 @@ func (f *fakeSink) Heartbeat(_ context.Context, hb agentapi.Heartbeat) (agentapi
 	return agentapi.HeartbeatResponse{ServerTime: time.Now()}, nil
 }
 
+func (f *fakeSink) CheckResults(context.Context, agentapi.CheckResults) error { return f.fail }
+
 func (f *fakeSink) counts() (int, int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -21,6 +21,7 @@ type RemoteSink struct {
 	queue        *remotewrite.Client
 	client       *http.Client
 	heartbeatURL string
+	resultsURL   string
 	token        string
 	userAgent    string
 }
@@ -32,6 +33,7 @@ func NewRemoteSink(queue *remotewrite.Client, client *http.Client, baseURL, toke
 		queue:        queue,
 		client:       client,
 		heartbeatURL: strings.TrimRight(baseURL, "/") + agentapi.HeartbeatPath,
+		resultsURL:   strings.TrimRight(baseURL, "/") + agentapi.CheckResultsPath,
 		token:        token,
 		userAgent:    userAgent,
 	}
@@ -45,13 +47,28 @@ func (s *RemoteSink) Write(_ context.Context, series []prompb.TimeSeries) error 
 // Heartbeat posts hb to the server.
 func (s *RemoteSink) Heartbeat(ctx context.Context, hb agentapi.Heartbeat) (agentapi.HeartbeatResponse, error) {
 	var out agentapi.HeartbeatResponse
-	body, err := json.Marshal(hb)
+	err := s.post(ctx, s.heartbeatURL, hb, &out)
+	return out, err
+}
+
+// CheckResults posts the results of checks to the server.
+func (s *RemoteSink) CheckResults(ctx context.Context, rs agentapi.CheckResults) error {
+	return s.post(ctx, s.resultsURL, rs, nil)
+}
+
+// maxAnswer bounds the server's answers (a heartbeat's carries the
+// agent's checks).
+const maxAnswer = 8 << 20
+
+// post sends in as JSON to url and decodes the answer into out (when not nil).
+func (s *RemoteSink) post(ctx context.Context, url string, in, out any) error {
+	body, err := json.Marshal(in)
 	if err != nil {
-		return out, err
+		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.heartbeatURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return out, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", s.userAgent)
@@ -60,25 +77,28 @@ func (s *RemoteSink) Heartbeat(ctx context.Context, hb agentapi.Heartbeat) (agen
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return out, err
+		return err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return out, err
+		return err
 	}
 	if resp.StatusCode/100 != 2 {
 		msg := strings.TrimSpace(string(data))
 		switch resp.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return out, fmt.Errorf("server %s answered %s: check the agent's token (--token or server.token) against the server's ingest tokens", s.heartbeatURL, resp.Status)
+			return fmt.Errorf("server %s answered %s: check the agent's token (--token or server.token) against the server's ingest tokens", url, resp.Status)
 		case http.StatusNotFound:
-			return out, fmt.Errorf("server %s answered %s: is the URL that of a saypro-monitor server?", s.heartbeatURL, resp.Status)
+			return fmt.Errorf("server %s answered %s: is the URL that of a saypro-monitor server?", url, resp.Status)
 		}
-		return out, fmt.Errorf("server %s answered %s: %s", s.heartbeatURL, resp.Status, msg)
+		return fmt.Errorf("server %s answered %s: %s", url, resp.Status, msg)
 	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return out, fmt.Errorf("heartbeat answer from %s is not JSON: %w", s.heartbeatURL, err)
+	if out == nil {
+		return nil
 	}
-	return out, nil
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("answer from %s is not JSON: %w", url, err)
+	}
+	return nil
 }

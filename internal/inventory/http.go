@@ -58,7 +58,11 @@ func (inv *Inventory) HeartbeatHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(agentapi.HeartbeatResponse{ServerTime: inv.now().UTC()})
+		resp := agentapi.HeartbeatResponse{ServerTime: inv.now().UTC()}
+		if inv.checks != nil {
+			resp.Checks = inv.checks(hb)
+		}
+		_ = json.NewEncoder(w).Encode(resp)
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/config/checkconfig"
 	"github.com/saypro/monitor/internal/state"
 )
 
@@ -50,6 +52,9 @@ type Options struct {
 	EventRetention time.Duration
 	// Now is the clock; nil means time.Now. Tests inject their own.
 	Now func() time.Time
+	// Checks returns the health checks an agent runs, sent back in the
+	// answer to its heartbeat; nil sends none.
+	Checks func(agentapi.Heartbeat) []checkconfig.Check
 }
 
 // DefaultEventRetention keeps a quarter of host events.
@@ -70,6 +75,7 @@ type Inventory struct {
 	// before started+DownAfter.
 	started    time.Time
 	sweepEvery time.Duration
+	checks     func(agentapi.Heartbeat) []checkconfig.Check
 
 	heartbeats *prometheus.CounterVec
 }
@@ -92,6 +98,7 @@ func New(o Options) (*Inventory, error) {
 		now:        now,
 		started:    now(),
 		sweepEvery: sweepEvery,
+		checks:     o.Checks,
 		heartbeats: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "saypro_inventory_heartbeats_total",
 			Help: "Agent heartbeats received, by result: ok, invalid (rejected with 400) or error (not stored).",

@@ -372,3 +372,23 @@ func (h *entryHeap) Pop() any {
 	e.index = -1
 	return e
 }
+
+// Validate builds the prober of every check that env can run and reports
+// those that cannot be built, naming them. Checks that run on agents are
+// built where they run; heartbeat checks need env.Pings.
+func Validate(checks []checkconfig.Check, env Env) error {
+	var errs []error
+	for i := range checks {
+		c := &checks[i]
+		if !c.RunOn.OnServer() {
+			continue
+		}
+		p, err := New(c, env)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))
+			continue
+		}
+		closeProber(p, slog.New(slog.DiscardHandler))
+	}
+	return errors.Join(errs...)
+}

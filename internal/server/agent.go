@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/storage"
 
 	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/checks"
 	"github.com/saypro/monitor/internal/inventory"
 )
 
@@ -20,6 +21,7 @@ import (
 type localSink struct {
 	store     storage.Appendable
 	inventory *inventory.Inventory
+	checks    *checks.Manager
 }
 
 // Write appends one collection. Samples the store refuses (out of order
@@ -59,5 +61,21 @@ func (l localSink) Heartbeat(ctx context.Context, hb agentapi.Heartbeat) (agenta
 	if err := l.inventory.Heartbeat(ctx, hb, "in-process"); err != nil {
 		return agentapi.HeartbeatResponse{}, err
 	}
-	return agentapi.HeartbeatResponse{ServerTime: time.Now().UTC()}, nil
+	return agentapi.HeartbeatResponse{ServerTime: time.Now().UTC(), Checks: l.checks.ChecksFor(agentLabels(hb))}, nil
+}
+
+// CheckResults records the states of the checks the in-process agent ran.
+func (l localSink) CheckResults(ctx context.Context, rs agentapi.CheckResults) error {
+	return l.checks.RecordRemote(ctx, rs)
+}
+
+// agentLabels are the labels run_on selects agents by: the agent's own
+// labels and its instance.
+func agentLabels(hb agentapi.Heartbeat) map[string]string {
+	ls := make(map[string]string, len(hb.Labels)+1)
+	for k, v := range hb.Labels {
+		ls[k] = v
+	}
+	ls["instance"] = hb.Instance
+	return ls
 }

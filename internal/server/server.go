@@ -39,10 +39,14 @@ import (
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
 	"github.com/saypro/monitor/internal/agent"
+	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/checks"
 	"github.com/saypro/monitor/internal/config"
+	"github.com/saypro/monitor/internal/config/checkconfig"
 	"github.com/saypro/monitor/internal/ingest"
 	"github.com/saypro/monitor/internal/inventory"
 	"github.com/saypro/monitor/internal/metrics"
+	"github.com/saypro/monitor/internal/probe"
 	"github.com/saypro/monitor/internal/query"
 	"github.com/saypro/monitor/internal/state"
 	"github.com/saypro/monitor/internal/web"
@@ -97,6 +101,8 @@ type server struct {
 	store     *metrics.Store
 	state     *state.DB
 	inventory *inventory.Inventory
+	checks    *checks.Manager
+	prober    *probe.Scheduler
 	agent     *agent.Agent
 	api       *query.API
 	scrape    *scraping
@@ -212,6 +218,26 @@ func Run(ctx context.Context, o Options) error {
 		g.Add(func() error { return s.agent.Run(ctx) }, func(error) { cancel() })
 	}
 	{
+		// The prober stops first (its runs end within their timeouts),
+		// then the register marks the states unknown.
+		proberCtx, cancelProber := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		g.Add(func() error {
+			err := s.prober.Run(proberCtx)
+			close(done)
+			return err
+		}, func(error) { cancelProber() })
+		ctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error {
+			err := s.checks.Run(ctx)
+			return err
+		}, func(error) {
+			cancelProber()
+			<-done
+			cancel()
+		})
+	}
+	{
 		hup := make(chan os.Signal, 1)
 		signal.Notify(hup, syscall.SIGHUP)
 		done := make(chan struct{})
@@ -284,17 +310,42 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		DB:             s.state,
 		DownAfter:      time.Duration(cfg.Inventory.DownAfter),
 		EventRetention: time.Duration(cfg.Inventory.EventRetention),
+		Checks:         func(hb agentapi.Heartbeat) []checkconfig.Check { return s.checks.ChecksFor(agentLabels(hb)) },
 		Logger:         logger.With("component", "inventory"),
 		Registerer:     reg,
 	})
 	if err != nil {
 		return closeOnErr(err)
 	}
+	s.checks, err = checks.New(ctx, checks.Options{
+		DB:               s.state,
+		Appendable:       store,
+		HistoryRetention: time.Duration(cfg.Probe.HistoryRetention),
+		Logger:           logger.With("component", "checks"),
+		Registerer:       reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	s.prober, err = probe.NewScheduler(probe.SchedulerOptions{
+		Location:    checks.LocationServer,
+		Concurrency: cfg.Probe.MaxConcurrent,
+		Env:         s.probeEnv(),
+		Report:      s.checks.Record,
+		Logger:      logger.With("component", "prober"),
+		Registerer:  reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if err := s.applyChecks(ctx, cfg); err != nil {
+		return closeOnErr(err)
+	}
 	if cfg.Agent.Enabled {
 		s.agent, err = agent.New(agent.Options{
 			Collect:    cfg.Agent.Collect,
 			Version:    version.Version,
-			Sink:       localSink{store: store, inventory: s.inventory},
+			Sink:       localSink{store: store, inventory: s.inventory, checks: s.checks},
 			Registerer: reg,
 			Logger:     logger.With("component", "agent"),
 		})
@@ -346,15 +397,42 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		return closeOnErr(err)
 	}
 	return h.Install(web.Options{
-		API:         s.api,
-		RemoteWrite: s.ingest,
-		Heartbeat:   s.ingest.Authorize(s.inventory.HeartbeatHandler()),
-		Hosts:       s.inventory.APIHandler(),
-		Gatherer:    reg,
-		Reload:      s.requestReload,
-		Logger:      logger.With("component", "web"),
-		Version:     version.Version,
+		API:          s.api,
+		RemoteWrite:  s.ingest,
+		Heartbeat:    s.ingest.Authorize(s.inventory.HeartbeatHandler()),
+		Hosts:        s.inventory.APIHandler(),
+		Checks:       s.checks.APIHandler(),
+		CheckPings:   s.checks.PingHandler(),
+		CheckResults: s.ingest.Authorize(s.checks.ResultsHandler()),
+		Gatherer:     reg,
+		Reload:       s.requestReload,
+		Logger:       logger.With("component", "web"),
+		Version:      version.Version,
 	})
+}
+
+// probeEnv is what the server's probers get from the process.
+func (s *server) probeEnv() probe.Env {
+	return probe.Env{Logger: s.logger.With("component", "probe"), Pings: s.checks}
+}
+
+// applyChecks hands the configured checks to the register and those the
+// server runs to its scheduler. Every prober is built first, so that a
+// check that cannot run (a CA file that does not parse) fails the start
+// or the reload as a whole, naming the check.
+func (s *server) applyChecks(ctx context.Context, cfg *config.Config) error {
+	if err := probe.Validate(cfg.Checks, s.probeEnv()); err != nil {
+		return fmt.Errorf("checks: %w", err)
+	}
+	if err := s.checks.SetChecks(ctx, cfg.Checks); err != nil {
+		return err
+	}
+	own := s.checks.ServerChecks()
+	if err := s.prober.Apply(own); err != nil {
+		return fmt.Errorf("checks: %w", err)
+	}
+	s.logger.Info("checks configured", "total", len(cfg.Checks), "on_server", len(own), "on_agents", len(cfg.Checks)-len(own))
+	return nil
 }
 
 // applyGoGC sets the garbage collector's target unless the GOGC
@@ -451,6 +529,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
+		{"checks", func() error { return s.applyChecks(context.Background(), cfg) }},
 		{"inventory", func() error {
 			s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter))
 			s.inventory.SetEventRetention(time.Duration(cfg.Inventory.EventRetention))

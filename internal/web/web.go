@@ -29,6 +29,13 @@ type Options struct {
 	Heartbeat http.Handler
 	// Hosts serves the host inventory API below /api/v1/hosts.
 	Hosts http.Handler
+	// Checks serves the checks API below /api/v1/checks.
+	Checks http.Handler
+	// CheckPings receives heartbeat pings below /api/v1/heartbeat/ (the
+	// token in the path is the credential).
+	CheckPings http.Handler
+	// CheckResults receives agents' check results (authenticated by the caller).
+	CheckResults http.Handler
 	// Gatherer backs /metrics.
 	Gatherer prometheus.Gatherer
 	// Reload re-reads the configuration; its error is shown to the caller.
@@ -86,6 +93,16 @@ func (h *Handler) Install(o Options) error {
 	if o.Hosts != nil {
 		mux.Handle("/api/v1/hosts", o.Hosts)
 		mux.Handle("/api/v1/hosts/", o.Hosts)
+	}
+	if o.Checks != nil {
+		mux.Handle("/api/v1/checks", o.Checks)
+		mux.Handle("/api/v1/checks/", o.Checks)
+	}
+	if o.CheckPings != nil {
+		mux.Handle("/api/v1/heartbeat/", o.CheckPings)
+	}
+	if o.CheckResults != nil {
+		mux.Handle("/api/v1/agent/checks", o.CheckResults)
 	}
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
