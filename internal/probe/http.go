@@ -159,13 +159,14 @@ func (p *httpProber) probe(ctx context.Context, start time.Time, run *httpRun) R
 	if err != nil {
 		return r.Failf("%v", err)
 	}
-	redirects := 0
+	redirects, last := 0, ""
 	client := &http.Client{
 		Transport: p.transport,
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		CheckRedirect: func(next *http.Request, via []*http.Request) error {
 			if p.cfg.NoFollowRedirects {
 				return http.ErrUseLastResponse
 			}
+			last = next.URL.Redacted()
 			if len(via) > httpMaxRedirects {
 				return errTooManyRedirects
 			}
@@ -176,9 +177,8 @@ func (p *httpProber) probe(ctx context.Context, start time.Time, run *httpRun) R
 	resp, err := client.Do(req)
 	r.Add("probe_http_redirects", float64(redirects))
 	if err != nil {
-		var ue *url.Error
-		if errors.Is(err, errTooManyRedirects) && errors.As(err, &ue) {
-			return r.Failf("stopped after %d redirects, the last to %s", httpMaxRedirects, ue.URL)
+		if errors.Is(err, errTooManyRedirects) {
+			return r.Failf("stopped after %d redirects, before the one to %s", httpMaxRedirects, last)
 		}
 		addr, step := run.step()
 		return r.Failf("%s", netFailure(ctx, err, start, addr, step))

@@ -294,7 +294,11 @@ func netFailure(ctx context.Context, err error, start time.Time, addr, step stri
 		return fmt.Sprintf("%s did not answer with TLS (is it a plain-text port?)", addr)
 	case errors.As(err, &op) && op.Op == "remote error":
 		// A TLS alert from the server: "tls: certificate required".
-		return fmt.Sprintf("%s refused the TLS session while %s: %v", addr, step, op.Err)
+		msg := fmt.Sprintf("TLS alert from the server while %s: %v", step, op.Err)
+		if a := op.Err.Error(); strings.Contains(a, "certificate required") || strings.Contains(a, "bad certificate") {
+			msg += " (does it want a client certificate? see tls_config cert_file and key_file)"
+		}
+		return msg
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Sprintf("connection closed by %s while %s", addr, step)
 	}
