@@ -147,13 +147,16 @@ func (s *systemdProber) viaDBus(ctx context.Context) (unitStatus, error) {
 	}
 	defer conn.Close()
 
+	// No auto-start: the bus would try to activate systemd with
+	// /bin/false when it is not running.
+	const flags = dbus.FlagNoAutoStart
 	manager := conn.Object(systemdBusName, systemdPath)
 	var unitPath dbus.ObjectPath
-	err = manager.CallWithContext(ctx, systemdManager+".GetUnit", 0, s.unit).Store(&unitPath)
+	err = manager.CallWithContext(ctx, systemdManager+".GetUnit", flags, s.unit).Store(&unitPath)
 	var derr dbus.Error
 	if errors.As(err, &derr) && derr.Name == systemdNoSuchUnit {
 		// Not loaded: LoadUnit says why (not-found, masked, bad-setting).
-		err = manager.CallWithContext(ctx, systemdManager+".LoadUnit", 0, s.unit).Store(&unitPath)
+		err = manager.CallWithContext(ctx, systemdManager+".LoadUnit", flags, s.unit).Store(&unitPath)
 	}
 	if err != nil {
 		return st, err
@@ -161,7 +164,7 @@ func (s *systemdProber) viaDBus(ctx context.Context) (unitStatus, error) {
 	unit := conn.Object(systemdBusName, unitPath)
 	get := func(iface, name string, dst any) error {
 		var v dbus.Variant
-		if err := unit.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0, iface, name).Store(&v); err != nil {
+		if err := unit.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", flags, iface, name).Store(&v); err != nil {
 			return fmt.Errorf("property %s: %w", name, err)
 		}
 		if err := v.Store(dst); err != nil {
@@ -207,7 +210,9 @@ func systemdBusUnavailable(err error) bool {
 		return true
 	}
 	var derr dbus.Error
-	return errors.As(err, &derr) && (derr.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || derr.Name == "org.freedesktop.DBus.Error.NameHasNoOwner")
+	return errors.As(err, &derr) && (derr.Name == "org.freedesktop.DBus.Error.ServiceUnknown" ||
+		derr.Name == "org.freedesktop.DBus.Error.NameHasNoOwner" ||
+		strings.HasPrefix(derr.Name, "org.freedesktop.DBus.Error.Spawn."))
 }
 
 func runSystemctlShow(ctx context.Context, unit string) ([]byte, error) {
