@@ -13,9 +13,10 @@ LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
 # Packages with concurrency get the race detector in `make test`.
 RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
-             ./internal/inventory/... ./internal/state/...
+             ./internal/inventory/... ./internal/state/... ./internal/probe/... \
+             ./internal/checks/...
 
-.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent clean
+.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe clean
 
 all: build
 

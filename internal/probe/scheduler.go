@@ -96,7 +96,7 @@ func NewScheduler(o SchedulerOptions) (*Scheduler, error) {
 		lateness: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "saypro_check_schedule_lateness_seconds",
 			Help:    "How late check runs started after the time they were due.",
-			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 10},
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
 		runs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "saypro_check_runs_total",
