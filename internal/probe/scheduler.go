@@ -47,6 +47,8 @@ type Scheduler struct {
 	sem  chan struct{}
 	wake chan struct{}
 	now  func() time.Time
+	// build makes a check's prober: New, or a test's own.
+	build func(*checkconfig.Check, Env) (Prober, error)
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -92,6 +94,7 @@ func NewScheduler(o SchedulerOptions) (*Scheduler, error) {
 		sem:     make(chan struct{}, o.Concurrency),
 		wake:    make(chan struct{}, 1),
 		now:     time.Now,
+		build:   New,
 		entries: map[string]*entry{},
 		lateness: f.NewHistogram(prometheus.HistogramOpts{
 			Name:    "saypro_check_schedule_lateness_seconds",
@@ -139,7 +142,7 @@ func (s *Scheduler) Apply(checks []checkconfig.Check) error {
 			fresh[c.Name] = built{old.prober, h}
 			continue
 		}
-		p, err := New(c, s.opts.Env)
+		p, err := s.build(c, s.opts.Env)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))
 			continue
