@@ -208,9 +208,9 @@ func (c *Check) validateKind() []problem {
 		if !c.RunOn.OnServer() {
 			add("heartbeat checks are received by the server; remove run_on", "run_on")
 		}
-		// A heartbeat check is evaluated, not probed: every few seconds
-		// the server looks at the last ping.
-		c.Interval = DefaultHeartbeatPoll
+		// A heartbeat check is evaluated, not probed: the server looks
+		// at the last ping a few times per period, at most every 10s.
+		c.Interval = min(DefaultHeartbeatPoll, max(MinInterval, h.Period/4))
 	case KindProcess:
 		if c.Process == nil {
 			c.Process = &Process{}
