@@ -41,6 +41,7 @@ Usage:
 Commands:
   server               run the server (metrics store, query API, remote-write ingest, scraping, host inventory)
   agent                run the host agent: collect this host's metrics and ship them to a server
+  check                run health checks once from this machine and print their state
   config check FILE    validate a configuration file; errors name file and line
   version              print version, commit and build date
 
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return runServer(args[1:], stdout, stderr, getenv)
 	case "agent":
 		return agentcmd.Main("saypro-monitor agent", args[1:], stdout, stderr, getenv)
+	case "check":
+		return runCheck(args[1:], stdout, stderr, getenv)
 	case "config":
 		if len(args) < 2 || args[1] != "check" {
 			fmt.Fprintln(stderr, "usage: saypro-monitor config check FILE")
@@ -219,7 +222,7 @@ func runConfigCheck(args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		scfgs, _ := cfg.Prometheus.GetScrapeConfigs()
-		fmt.Fprintf(stdout, "%s: valid (%d scrape configs)\n", file, len(scfgs))
+		fmt.Fprintf(stdout, "%s: valid (%d scrape configs, %d checks)\n", file, len(scfgs), len(cfg.Checks))
 	}
 	return code
 }
