@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -196,7 +195,7 @@ func procSelfPID(path string) int {
 		return -1
 	}
 	pid, err := strconv.Atoi(link)
-	if err != nil || pid > math.MaxInt32 {
+	if err != nil {
 		return -1
 	}
 	return pid
