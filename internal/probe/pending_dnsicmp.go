@@ -3,6 +3,5 @@ package probe
 import "github.com/saypro/monitor/internal/config/checkconfig"
 
 // Placeholders until the kinds below land; each returns an error at build time.
-func newICMP(*checkconfig.Check, Env) (Prober, error)   { return nil, ErrNotSupported }
 func newNginx(*checkconfig.Check, Env) (Prober, error)  { return nil, ErrNotSupported }
 func newApache(*checkconfig.Check, Env) (Prober, error) { return nil, ErrNotSupported }
