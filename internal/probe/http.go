@@ -44,6 +44,7 @@ type httpProber struct {
 	json       []httpJSONCheck
 	maxBody    int64
 	certExpiry time.Duration
+	timeout    time.Duration
 	// readBody is set when a body check needs the body in memory.
 	readBody bool
 }
@@ -63,6 +64,7 @@ func newHTTP(c *checkconfig.Check, env Env) (Prober, error) {
 		env:        env,
 		maxBody:    int64(h.MaxBodySize),
 		certExpiry: c.CertExpiry(),
+		timeout:    c.EffectiveTimeout(),
 	}
 	if p.method == "" {
 		p.method = http.MethodGet
@@ -131,28 +133,44 @@ func (p *httpProber) dial(ctx context.Context, _, addr string) (net.Conn, error)
 	if err != nil {
 		return nil, err
 	}
+	run, _ := ctx.Value(httpRunKey{}).(*httpRun)
+	if run != nil {
+		// The transport dials with a context detached from the
+		// request's, so that another request could use the connection.
+		// A run has no other request: its dials and its connections end
+		// with it, or a server that never answers the TLS handshake
+		// would keep a goroutine and a connection forever.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(run.ctx, cancel)
+		defer stop()
+	}
 	ip, lookup, err := resolveDialIP(ctx, host, p.cfg.IPProtocol)
-	if run, ok := ctx.Value(httpRunKey{}).(*httpRun); ok {
+	if run != nil {
 		run.resolved(ip, lookup)
 	}
 	if err != nil {
 		return nil, err
 	}
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), port))
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip.String(), port))
+	if err == nil && run != nil {
+		context.AfterFunc(run.ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	}
+	return conn, err
 }
 
 // Probe sends the request, follows redirects unless told not to and
 // checks the status, the scheme and the body.
 func (p *httpProber) Probe(ctx context.Context) Result {
-	start := time.Now()
-	run := &httpRun{}
-	r := p.probe(ctx, start, run)
+	run := &httpRun{ctx: ctx}
+	r := p.probe(ctx, runTimeout(ctx, time.Now(), p.timeout), run)
 	run.addMetrics(&r)
 	return r
 }
 
-func (p *httpProber) probe(ctx context.Context, start time.Time, run *httpRun) Result {
+func (p *httpProber) probe(ctx context.Context, timeout time.Duration, run *httpRun) Result {
 	var r Result
 	ctx = httptrace.WithClientTrace(context.WithValue(ctx, httpRunKey{}, run), run.trace())
 	req, err := p.request(ctx)
@@ -181,7 +199,7 @@ func (p *httpProber) probe(ctx context.Context, start time.Time, run *httpRun) R
 			return r.Failf("stopped after %d redirects, before the one to %s", httpMaxRedirects, last)
 		}
 		addr, step := run.step()
-		return r.Failf("%s", netFailure(ctx, err, start, addr, step))
+		return r.Failf("%s", netFailure(ctx, err, timeout, addr, step))
 	}
 	defer resp.Body.Close()
 	r.Add("probe_http_status_code", float64(resp.StatusCode))
@@ -224,7 +242,7 @@ func (p *httpProber) probe(ctx context.Context, start time.Time, run *httpRun) R
 	r.Add("probe_http_uncompressed_body_length", float64(n))
 	if err != nil {
 		addr, _ := run.step()
-		return r.Failf("%s", netFailure(ctx, err, start, addr, "reading the response body from "+addr))
+		return r.Failf("%s", netFailure(ctx, err, timeout, addr, "reading the response body from "+addr))
 	}
 	if n > p.maxBody {
 		return r.Failf("response body is larger than max_body_size %s", yamlconf.Bytes(p.maxBody))
@@ -428,6 +446,8 @@ func jsonText(v any) string {
 // request, redirects included). Transport goroutines write it, so it is
 // locked.
 type httpRun struct {
+	// ctx is the run's context, which the transport's dials do not get.
+	ctx  context.Context
 	mu   sync.Mutex
 	hops []*httpHop
 	end  time.Time

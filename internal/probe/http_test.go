@@ -445,16 +445,25 @@ func TestHTTPLatencyThreshold(t *testing.T) {
 func TestHTTPNoLeaks(t *testing.T) {
 	srv := httptest.NewServer(httpTestMux())
 	t.Cleanup(srv.Close)
+	ca := newNetTestCA(t)
+	h2 := netTLSHTTPServer(t, httpTestMux(), ca.leaf(t, "web", time.Now().Add(30*24*time.Hour)), func(s *httptest.Server) { s.EnableHTTP2 = true })
 	silent := netSilentServer(t)
 	refused := netRefusedAddr(t)
 	before := runtime.NumGoroutine()
-	for _, target := range []string{srv.URL + "/ok", srv.URL + "/redirect/2", "http://" + silent + "/", "http://" + refused + "/"} {
-		c := netCheck(t, checkconfig.KindHTTP, target, func(c *checkconfig.Check) { c.Timeout = model.Duration(200 * time.Millisecond) })
+	targets := []string{
+		srv.URL + "/ok", srv.URL + "/redirect/2", h2.URL + "/redirect/1",
+		"http://" + silent + "/", "https://" + silent + "/", "http://" + refused + "/",
+	}
+	for _, target := range targets {
+		c := netCheck(t, checkconfig.KindHTTP, target, func(c *checkconfig.Check) {
+			c.HTTP = &checkconfig.HTTP{TLS: checkconfig.TLSConfig{CAFile: ca.file}}
+			c.Timeout = model.Duration(300 * time.Millisecond)
+		})
 		p, err := New(c, Env{})
 		require.NoError(t, err)
 		for range 3 {
 			o := execute(t.Context(), c, p, "test")
-			require.NotEmpty(t, o.State)
+			require.Equal(t, strings.Contains(target, srv.Listener.Addr().String()) || strings.HasPrefix(target, h2.URL), o.State == StateUp, o.Reason)
 		}
 	}
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+1 }, 5*time.Second, 20*time.Millisecond,

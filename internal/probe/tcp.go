@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -29,6 +28,7 @@ type tcpProber struct {
 	expect     *regexp.Regexp
 	tls        *tls.Config // nil: plain TCP
 	certExpiry time.Duration
+	timeout    time.Duration
 }
 
 func newTCP(c *checkconfig.Check, _ Env) (Prober, error) {
@@ -37,7 +37,7 @@ func newTCP(c *checkconfig.Check, _ Env) (Prober, error) {
 		return nil, fmt.Errorf("target %q is not host:port: %w", c.Target, err)
 	}
 	cfg := c.TCP
-	p := &tcpProber{host: host, port: port, ipProtocol: cfg.IPProtocol, certExpiry: c.CertExpiry()}
+	p := &tcpProber{host: host, port: port, ipProtocol: cfg.IPProtocol, certExpiry: c.CertExpiry(), timeout: c.EffectiveTimeout()}
 	if cfg.Send != "" {
 		// As blackbox_exporter does, a line is sent: a newline ends it
 		// unless the setting already does.
@@ -62,11 +62,11 @@ func newTCP(c *checkconfig.Check, _ Env) (Prober, error) {
 // Probe connects, optionally upgrades to TLS, sends the send line and
 // reads until the expect pattern matches.
 func (p *tcpProber) Probe(ctx context.Context) Result {
-	start := time.Now()
+	timeout := runTimeout(ctx, time.Now(), p.timeout)
 	var r Result
 	conn, addr, err := dialTCP(ctx, &r, p.host, p.port, p.ipProtocol)
 	if err != nil {
-		return r.Failf("%s", dialFailure(ctx, err, start, addr))
+		return r.Failf("%s", dialFailure(ctx, err, timeout, addr))
 	}
 	defer conn.Close()
 	stop := bindConn(ctx, conn)
@@ -76,7 +76,7 @@ func (p *tcpProber) Probe(ctx context.Context) Result {
 	if p.tls != nil {
 		tc := tls.Client(conn, p.tls)
 		if err := tc.HandshakeContext(ctx); err != nil {
-			return r.Failf("%s", netFailure(ctx, err, start, addr, "doing the TLS handshake with "+addr))
+			return r.Failf("%s", netFailure(ctx, err, timeout, addr, "doing the TLS handshake with "+addr))
 		}
 		cs := tc.ConnectionState()
 		addTLSMetrics(&r, &cs, p.certExpiry, time.Now())
@@ -85,7 +85,7 @@ func (p *tcpProber) Probe(ctx context.Context) Result {
 	}
 	if p.send != "" {
 		if _, err := io.WriteString(c, p.send); err != nil {
-			return r.Failf("%s", netFailure(ctx, err, start, addr, "sending to "+addr))
+			return r.Failf("%s", netFailure(ctx, err, timeout, addr, "sending to "+addr))
 		}
 	}
 	if p.expect == nil {
@@ -109,7 +109,7 @@ func (p *tcpProber) Probe(ctx context.Context) Result {
 		if len(got) == 0 {
 			failedRegex = 0
 		}
-		why = netFailure(ctx, err, start, addr, fmt.Sprintf("waiting for a reply matching %q from %s (got %s)", p.expect, addr, quoteStart(got)))
+		why = netFailure(ctx, err, timeout, addr, fmt.Sprintf("waiting for a reply matching %q from %s (got %s)", p.expect, addr, quoteStart(got)))
 	}
 	r.Add("probe_failed_due_to_regex", failedRegex)
 	return r.Failf("%s", why)
@@ -146,7 +146,7 @@ func quoteStart(b []byte) string {
 	if len(b) > show {
 		return fmt.Sprintf("%q...", b[:show])
 	}
-	return fmt.Sprintf("%q", bytes.TrimRight(b, "\x00"))
+	return fmt.Sprintf("%q", b)
 }
 
 // dialTCP resolves host for ipProtocol, adds blackbox_exporter's address
@@ -253,17 +253,17 @@ func bindConn(ctx context.Context, conn net.Conn) (stop func() bool) {
 }
 
 // dialFailure is the reason of a failed resolution or connection.
-func dialFailure(ctx context.Context, err error, start time.Time, addr string) string {
+func dialFailure(ctx context.Context, err error, timeout time.Duration, addr string) string {
 	var re *resolveError
 	if errors.As(err, &re) {
 		return re.msg
 	}
-	return netFailure(ctx, err, start, addr, "connecting to "+addr)
+	return netFailure(ctx, err, timeout, addr, "connecting to "+addr)
 }
 
 // netFailure words a network error for an operator; step says what the
 // check was doing ("connecting to 10.0.0.1:443") and addr is the peer.
-func netFailure(ctx context.Context, err error, start time.Time, addr, step string) string {
+func netFailure(ctx context.Context, err error, timeout time.Duration, addr, step string) string {
 	var (
 		re     *resolveError
 		verify *tls.CertificateVerificationError
@@ -276,8 +276,8 @@ func netFailure(ctx context.Context, err error, start time.Time, addr, step stri
 	case errors.Is(ctx.Err(), context.Canceled):
 		return "the check was cancelled while " + step
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
-		if d, ok := ctx.Deadline(); ok {
-			return fmt.Sprintf("no answer within the %s timeout while %s", timeoutText(d.Sub(start)), step)
+		if timeout > 0 {
+			return fmt.Sprintf("no answer within the %s timeout while %s", timeout, step)
 		}
 		return "no answer within the timeout while " + step
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -305,13 +305,23 @@ func netFailure(ctx context.Context, err error, start time.Time, addr, step stri
 	return fmt.Sprintf("%s: %v", step, err)
 }
 
-// timeoutText shows a timeout as configured: the time from the run's
-// start to its deadline, rounded so that 299.98ms reads 300ms.
-func timeoutText(d time.Duration) time.Duration {
-	if d >= time.Second {
-		return d.Round(100 * time.Millisecond)
+// runTimeout is the timeout a run's reasons name: the check's own, as
+// configured, unless the run's context ends clearly sooner or later than
+// that (a caller's own deadline); then the time left at start, rounded.
+// Zero when the context has no deadline.
+func runTimeout(ctx context.Context, start time.Time, configured time.Duration) time.Duration {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 0
 	}
-	return d.Round(time.Millisecond)
+	left := d.Sub(start)
+	if diff := left - configured; diff > -configured/10 && diff < configured/10 {
+		return configured
+	}
+	if left >= time.Second {
+		return left.Round(100 * time.Millisecond)
+	}
+	return left.Round(time.Millisecond)
 }
 
 func isTimeout(err error) bool {

@@ -26,6 +26,7 @@ type tlsProber struct {
 	tls        *tls.Config
 	ehlo       string
 	certExpiry time.Duration
+	timeout    time.Duration
 }
 
 func newTLS(c *checkconfig.Check, _ Env) (Prober, error) {
@@ -41,7 +42,7 @@ func newTLS(c *checkconfig.Check, _ Env) (Prober, error) {
 	if err != nil || ehlo == "" {
 		ehlo = "saypro-monitor"
 	}
-	return &tlsProber{host: host, port: port, startTLS: c.TLS.StartTLS, tls: cfg, ehlo: ehlo, certExpiry: c.CertExpiry()}, nil
+	return &tlsProber{host: host, port: port, startTLS: c.TLS.StartTLS, tls: cfg, ehlo: ehlo, certExpiry: c.CertExpiry(), timeout: c.EffectiveTimeout()}, nil
 }
 
 // Probe connects, negotiates STARTTLS when configured, does the handshake
@@ -49,11 +50,11 @@ func newTLS(c *checkconfig.Check, _ Env) (Prober, error) {
 // the certificate's expiry; one expiring within the check's cert_expiry
 // threshold makes the run degraded.
 func (p *tlsProber) Probe(ctx context.Context) Result {
-	start := time.Now()
+	timeout := runTimeout(ctx, time.Now(), p.timeout)
 	var r Result
 	conn, addr, err := dialTCP(ctx, &r, p.host, p.port, "")
 	if err != nil {
-		return r.Failf("%s", dialFailure(ctx, err, start, addr))
+		return r.Failf("%s", dialFailure(ctx, err, timeout, addr))
 	}
 	defer conn.Close()
 	stop := bindConn(ctx, conn)
@@ -64,12 +65,12 @@ func (p *tlsProber) Probe(ctx context.Context) Result {
 			if errors.As(err, &pe) {
 				return r.Failf("%s STARTTLS with %s: %s", p.startTLS, addr, pe.msg)
 			}
-			return r.Failf("%s", netFailure(ctx, err, start, addr, "negotiating "+p.startTLS+" STARTTLS with "+addr))
+			return r.Failf("%s", netFailure(ctx, err, timeout, addr, "negotiating "+p.startTLS+" STARTTLS with "+addr))
 		}
 	}
 	tc := tls.Client(conn, p.tls)
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return r.Failf("%s", netFailure(ctx, err, start, addr, "doing the TLS handshake with "+addr))
+		return r.Failf("%s", netFailure(ctx, err, timeout, addr, "doing the TLS handshake with "+addr))
 	}
 	cs := tc.ConnectionState()
 	addTLSMetrics(&r, &cs, p.certExpiry, time.Now())
