@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -439,8 +440,9 @@ func TestHTTPLatencyThreshold(t *testing.T) {
 	}
 }
 
-// TestHTTPNoLeaks runs successful, refused and timed-out checks and then
-// expects the goroutines they started to be gone. Not parallel, so that
+// TestHTTPNoLeaks runs successful, refused and timed-out checks (http,
+// and tls and tcp against a silent server) and then expects the
+// goroutines they started to be gone. Not parallel, so that
 // other tests do not move the count.
 func TestHTTPNoLeaks(t *testing.T) {
 	srv := httptest.NewServer(httpTestMux())
@@ -454,17 +456,34 @@ func TestHTTPNoLeaks(t *testing.T) {
 		srv.URL + "/ok", srv.URL + "/redirect/2", h2.URL + "/redirect/1",
 		"http://" + silent + "/", "https://" + silent + "/", "http://" + refused + "/",
 	}
+	short := func(c *checkconfig.Check) { c.Timeout = model.Duration(300 * time.Millisecond) }
+	var checks []*checkconfig.Check
 	for _, target := range targets {
-		c := netCheck(t, checkconfig.KindHTTP, target, func(c *checkconfig.Check) {
+		checks = append(checks, netCheck(t, checkconfig.KindHTTP, target, func(c *checkconfig.Check) {
 			c.HTTP = &checkconfig.HTTP{TLS: checkconfig.TLSConfig{CAFile: ca.file}}
-			c.Timeout = model.Duration(300 * time.Millisecond)
-		})
+			short(c)
+		}))
+	}
+	// The tls and tcp kinds against the same silent server.
+	checks = append(checks,
+		netCheck(t, checkconfig.KindTLS, silent, short),
+		netCheck(t, checkconfig.KindTCP, silent, func(c *checkconfig.Check) {
+			c.TCP = &checkconfig.TCP{Send: "PING", Expect: "PONG", TLS: true}
+			short(c)
+		}),
+		netCheck(t, checkconfig.KindTCP, silent, func(c *checkconfig.Check) {
+			c.TCP = &checkconfig.TCP{Send: "PING", Expect: "PONG"}
+			short(c)
+		}))
+	for _, c := range checks {
 		p, err := New(c, Env{})
 		require.NoError(t, err)
-		for range 3 {
+		for range 2 {
 			o := execute(t.Context(), c, p, "test")
-			require.Equal(t, strings.Contains(target, srv.Listener.Addr().String()) || strings.HasPrefix(target, h2.URL), o.State == StateUp, o.Reason)
+			up := strings.Contains(c.Target, srv.Listener.Addr().String()) || strings.HasPrefix(c.Target, h2.URL)
+			require.Equal(t, up, o.State == StateUp, o.Reason)
 		}
+		closeProber(p, slog.New(slog.DiscardHandler))
 	}
 	require.Eventually(t, func() bool { return runtime.NumGoroutine() <= before+1 }, 5*time.Second, 20*time.Millisecond,
 		"goroutines: %d before, %d after", before, runtime.NumGoroutine())
