@@ -45,9 +45,9 @@ func newStatusPage(target string, s *checkconfig.Status, env Env) (*statusPage, 
 	}
 	// No keep-alive: a run leaves no connection or goroutine behind.
 	tr := &http.Transport{
-		DialContext:         (&net.Dialer{}).DialContext,
-		TLSClientConfig:     tlsCfg,
-		DisableKeepAlives:   true,
+		DialContext:       (&net.Dialer{}).DialContext,
+		TLSClientConfig:   tlsCfg,
+		DisableKeepAlives: true,
 	}
 	return &statusPage{
 		url:    target,
