@@ -17,6 +17,7 @@ import (
 
 	"github.com/saypro/monitor/internal/agentapi"
 	"github.com/saypro/monitor/internal/config/agentconfig"
+	"github.com/saypro/monitor/internal/config/checkconfig"
 )
 
 // fakeSink records what the agent sends and can be told to fail.
@@ -25,6 +26,11 @@ type fakeSink struct {
 	writes     [][]prompb.TimeSeries
 	heartbeats []agentapi.Heartbeat
 	fail       error
+	// checks are assigned in every heartbeat answer; results records
+	// what the agent reports, failing with resultsFail while it is set.
+	checks      []checkconfig.Check
+	results     []agentapi.CheckResults
+	resultsFail error
 }
 
 func (f *fakeSink) Write(_ context.Context, s []prompb.TimeSeries) error {
@@ -44,10 +50,18 @@ func (f *fakeSink) Heartbeat(_ context.Context, hb agentapi.Heartbeat) (agentapi
 		return agentapi.HeartbeatResponse{}, f.fail
 	}
 	f.heartbeats = append(f.heartbeats, hb)
-	return agentapi.HeartbeatResponse{ServerTime: time.Now()}, nil
+	return agentapi.HeartbeatResponse{ServerTime: time.Now(), Checks: f.checks}, nil
 }
 
-func (f *fakeSink) CheckResults(context.Context, agentapi.CheckResults) error { return f.fail }
+func (f *fakeSink) CheckResults(_ context.Context, rs agentapi.CheckResults) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.resultsFail != nil {
+		return f.resultsFail
+	}
+	f.results = append(f.results, rs)
+	return nil
+}
 
 func (f *fakeSink) counts() (int, int) {
 	f.mu.Lock()
