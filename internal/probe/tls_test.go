@@ -150,14 +150,21 @@ func netSilentServer(t *testing.T) string {
 	return netServe(t, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }
 
-// netRefusedAddr is an address nothing listens on.
+// netRefusedAddr is an address nothing listens on: the local end of a
+// connection, which the test holds so that no other test's listener can
+// take the port meanwhile (a port listened on and closed could be).
 func netRefusedAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return addr
+	t.Cleanup(func() { l.Close() })
+	c, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	s, err := l.Accept()
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return c.LocalAddr().String()
 }
 
 // netTLSServer completes TLS handshakes with cert and closes.
