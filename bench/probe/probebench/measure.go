@@ -17,6 +17,7 @@ import (
 
 	"github.com/saypro/monitor/bench/procstat"
 	"github.com/saypro/monitor/bench/subcmd"
+	"github.com/saypro/monitor/internal/probe"
 )
 
 // Measurement is everything measured on one prober.
@@ -61,6 +62,9 @@ type Measurement struct {
 	Load              [2]float64 `json:"loadavg1_start_end"`
 	ChecksAPISeconds  float64    `json:"checks_api_seconds,omitempty"`
 	PprofFile         string     `json:"pprof_file,omitempty"`
+	// Unexpected are the reasons of states a target kind should not end
+	// in (fast not up, slow not degraded, hanging not down), digits masked.
+	Unexpected []Unexpected `json:"unexpected,omitempty"`
 }
 
 func cmdMeasure(ctx context.Context, args []string, stdout io.Writer, logger *slog.Logger) error {
@@ -74,6 +78,7 @@ func cmdMeasure(ctx context.Context, args []string, stdout io.Writer, logger *sl
 	name := fs.String("name", "", "name of the prober in the results (required)")
 	pid := fs.Int("pid", 0, "pid of the prober (required)")
 	metricsURL := fs.String("metrics-url", "", "our prober's /metrics URL")
+	unexpectedURL := fs.String("unexpected-url", "", "the in-process prober's /unexpected URL, read after the window")
 	checksAPI := fs.String("checks-api", "", "the server's base URL: read the checks' states from /api/v1/checks after the window")
 	bbURL := fs.String("blackbox", "", "blackbox_exporter's base URL: drive it instead of reading /metrics")
 	module := fs.String("module", "http_2xx", "blackbox module")
@@ -239,13 +244,19 @@ sampling:
 
 	if *checksAPI != "" {
 		start := time.Now()
-		states, err := readChecksAPI(ctx, *checksAPI)
+		states, odd, err := readChecksAPI(ctx, *checksAPI)
 		m.ChecksAPISeconds = time.Since(start).Seconds()
 		if err != nil {
 			logger.Warn("reading the checks' states", "err", err)
 		} else {
 			m.States = states
+			m.Unexpected = odd
 			m.StatesSource = fmt.Sprintf("state of each check at the end, from GET /api/v1/checks (answered in %.1fs)", m.ChecksAPISeconds)
+		}
+	}
+	if *unexpectedURL != "" {
+		if err := getJSON(ctx, *unexpectedURL, &m.Unexpected); err != nil {
+			logger.Warn("reading the unexpected outcomes", "err", err)
 		}
 	}
 	if *pprofURL != "" && *pprofSecs > 0 && *pprofOut != "" {
@@ -327,44 +338,74 @@ func readSched(ctx context.Context, url string) (SchedReading, error) {
 	return parseSched(resp.Body)
 }
 
-// readChecksAPI counts the checks by target kind and state.
-func readChecksAPI(ctx context.Context, base string) (map[string]map[string]float64, error) {
+func getJSON(ctx context.Context, url string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := httpc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %s", url, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// readChecksAPI counts the checks by target kind and state, and the
+// reasons of unexpected states.
+func readChecksAPI(ctx context.Context, base string) (map[string]map[string]float64, []Unexpected, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/api/v1/checks", nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %s", resp.Status)
+		return nil, nil, fmt.Errorf("status %s", resp.Status)
 	}
 	return parseChecksAPI(resp.Body)
 }
 
-func parseChecksAPI(r io.Reader) (map[string]map[string]float64, error) {
+func parseChecksAPI(r io.Reader) (map[string]map[string]float64, []Unexpected, error) {
 	var doc struct {
 		Status string `json:"status"`
 		Data   []struct {
-			Name  string `json:"name"`
-			State string `json:"state"`
+			Name      string `json:"name"`
+			State     string `json:"state"`
+			Locations []struct {
+				Reason string `json:"reason"`
+			} `json:"locations"`
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(r).Decode(&doc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if doc.Status != "success" {
-		return nil, fmt.Errorf("status %q", doc.Status)
+		return nil, nil, fmt.Errorf("status %q", doc.Status)
 	}
 	out := map[string]map[string]float64{}
+	var odd unexpected
+	kindIdx := map[string]int{kindFast: 0, kindSlow: 1, kindHang: 2}
 	for _, c := range doc.Data {
-		addState(out, kindOfCheck(c.Name), c.State, 1)
+		kind := kindOfCheck(c.Name)
+		addState(out, kind, c.State, 1)
+		if i, ok := kindIdx[kind]; ok && c.State != string(expectedState[i]) {
+			reason := ""
+			if len(c.Locations) > 0 {
+				reason = c.Locations[0].Reason
+			}
+			odd.add(kind, probe.State(c.State), reason)
+		}
 	}
-	return out, nil
+	return out, odd.snapshot(), nil
 }
 
 func fetchTo(ctx context.Context, url, path string, timeout time.Duration) error {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +12,9 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -97,6 +101,7 @@ func cmdProber(ctx context.Context, args []string, _ io.Writer, logger *slog.Log
 	reg := prometheus.NewRegistry()
 	// Counters per kind and state without a map lookup per run: the
 	// Report only adds to an atomic, the collector reads them.
+	var odd unexpected
 	var counts [3][3]atomic.Int64 // [targetKinds][probe.States]
 	kindIdx := map[string]int{}
 	for i, k := range targetKinds {
@@ -120,7 +125,11 @@ func cmdProber(ctx context.Context, args []string, _ io.Writer, logger *slog.Log
 	sched, err := probe.NewScheduler(probe.SchedulerOptions{
 		Concurrency: *conc,
 		Report: func(o probe.Outcome) {
-			counts[kindOf[o.Check]][stateIdx[o.State]].Add(1)
+			k := kindOf[o.Check]
+			counts[k][stateIdx[o.State]].Add(1)
+			if o.State != expectedState[k] {
+				odd.add(targetKinds[k], o.State, o.Reason)
+			}
 		},
 		Logger:     logger,
 		Registerer: reg,
@@ -137,6 +146,10 @@ func cmdProber(ctx context.Context, args []string, _ io.Writer, logger *slog.Log
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/unexpected", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(odd.snapshot())
+	})
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ready\n") })
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -152,6 +165,9 @@ func cmdProber(ctx context.Context, args []string, _ io.Writer, logger *slog.Log
 		}
 	}
 	logger.Info("prober stopped", "outcomes", strings.Join(parts, " "))
+	for _, r := range odd.snapshot() {
+		logger.Info("unexpected outcomes", "count", r.Count, "target_kind", r.Kind, "state", r.State, "reason", r.Reason)
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -167,3 +183,67 @@ var outcomesDesc = prometheus.NewDesc("bench_probe_outcomes_total",
 
 func (c countsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- outcomesDesc }
 func (c countsCollector) Collect(ch chan<- prometheus.Metric) { c(ch, outcomesDesc) }
+
+// expectedState is the state each target kind should end in: fast up,
+// slow degraded (slower than the 3 s default threshold), hanging down.
+var expectedState = [3]probe.State{probe.StateUp, probe.StateDegraded, probe.StateDown}
+
+// unexpected counts the reasons of outcomes in a state their target kind
+// should not end in, with digits masked so that addresses and durations
+// group; at most maxReasons distinct reasons are kept.
+type unexpected struct {
+	mu sync.Mutex
+	m  map[[3]string]int64
+}
+
+const maxReasons = 50
+
+// Unexpected is a reason and how often it was seen.
+type Unexpected struct {
+	Kind   string `json:"target_kind"`
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	Count  int64  `json:"count"`
+}
+
+func (u *unexpected) add(kind string, st probe.State, reason string) {
+	key := [3]string{kind, string(st), maskDigits(reason)}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[[3]string]int64{}
+	}
+	if _, ok := u.m[key]; !ok && len(u.m) >= maxReasons {
+		key[2] = "(other reasons)"
+	}
+	u.m[key]++
+}
+
+func (u *unexpected) snapshot() []Unexpected {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := make([]Unexpected, 0, len(u.m))
+	for k, n := range u.m {
+		out = append(out, Unexpected{k[0], k[1], k[2], n})
+	}
+	slices.SortFunc(out, func(a, b Unexpected) int { return cmp.Compare(b.Count, a.Count) })
+	return out
+}
+
+// maskDigits replaces every run of digits with "N".
+func maskDigits(s string) string {
+	var b strings.Builder
+	inDigits := false
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			if !inDigits {
+				b.WriteByte('N')
+			}
+			inDigits = true
+			continue
+		}
+		inDigits = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}

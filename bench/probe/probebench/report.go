@@ -203,6 +203,16 @@ func markdown(res *Results) string {
 			fmt.Fprintf(&b, "- %s states: %s.\n", p.Name, p.StatesSource)
 		}
 		fmt.Fprintf(&b, "- %s lateness: %s.\n", p.Name, p.LatenessSource)
+		for i, u := range p.Unexpected {
+			if i == 0 {
+				fmt.Fprintf(&b, "- %s, reasons of unexpected states (digits shown as N):\n", p.Name)
+			}
+			if i == 8 {
+				fmt.Fprintf(&b, "  - ... %d more reasons in the JSON\n", len(p.Unexpected)-i)
+				break
+			}
+			fmt.Fprintf(&b, "  - %d × %s target %s: %s\n", u.Count, u.Kind, u.State, u.Reason)
+		}
 		if p.PprofFile != "" {
 			fmt.Fprintf(&b, "- %s CPU profile (after the window): %s.\n", p.Name, p.PprofFile)
 		}
