@@ -63,9 +63,13 @@ fuzz:
 bench: build
 	bench/ingest/run.sh
 	bench/agent/run.sh
+	bench/probe/run.sh
 
 bench-agent: build
 	bench/agent/run.sh
+
+bench-probe: build
+	bench/probe/run.sh
 
 clean:
 	rm -rf bin
