@@ -59,6 +59,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzHeartbeat -fuzztime $(FUZZTIME) ./internal/inventory
 	$(GO) test -run '^$$' -fuzz FuzzQueueOpen -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./internal/remotewrite
 	$(GO) test -run '^$$' -fuzz FuzzQueueRecover -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./internal/remotewrite
+	$(GO) test -run '^$$' -fuzz FuzzAgentInput -fuzztime $(FUZZTIME) ./internal/checks
+	$(GO) test -run '^$$' -fuzz FuzzJSONPath -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzRedisInfo -fuzztime $(FUZZTIME) -fuzzminimizetime 3s ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzNginxStatus -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzApacheStatus -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzProcNet -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzSystemctlShow -fuzztime $(FUZZTIME) ./internal/probe
 
 bench: build
 	bench/ingest/run.sh
