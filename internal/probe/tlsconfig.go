@@ -104,7 +104,7 @@ func humanDays(d time.Duration) string {
 	case d >= time.Hour:
 		return fmt.Sprintf("%d hours", int(d.Hours()))
 	}
-	return d.Round(time.Minute).String()
+	return fmt.Sprintf("%d minutes", int(d.Minutes()))
 }
 
 func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
