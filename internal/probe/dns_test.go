@@ -140,7 +140,7 @@ func dnsCheck(t *testing.T, target string, d checkconfig.DNS) *checkconfig.Check
 	return c
 }
 
-func metricValue(t *testing.T, r Result, name string, labels ...string) float64 {
+func dnsTestMetric(t *testing.T, r Result, name string, labels ...string) float64 {
 	t.Helper()
 	for _, m := range r.Metrics {
 		if m.Name != name || len(m.Labels)*2 != len(labels) {
@@ -217,17 +217,17 @@ func TestDNSProbe(t *testing.T) {
 			if tt.ok {
 				require.Empty(t, r.Reason)
 				require.Positive(t, r.Latency)
-				require.Equal(t, 1.0, metricValue(t, r, "probe_dns_query_succeeded"))
+				require.Equal(t, 1.0, dnsTestMetric(t, r, "probe_dns_query_succeeded"))
 			} else {
 				require.Contains(t, r.Reason, tt.reason)
-				require.Equal(t, 0.0, metricValue(t, r, "probe_dns_query_succeeded"))
+				require.Equal(t, 0.0, dnsTestMetric(t, r, "probe_dns_query_succeeded"))
 			}
-			require.Equal(t, 4.0, metricValue(t, r, "probe_ip_protocol"))
+			require.Equal(t, 4.0, dnsTestMetric(t, r, "probe_ip_protocol"))
 			if tt.reason == "" || !strings.HasPrefix(tt.reason, "timeout") {
-				require.Equal(t, tt.answers, metricValue(t, r, "probe_dns_answer_rrs"))
+				require.Equal(t, tt.answers, dnsTestMetric(t, r, "probe_dns_answer_rrs"))
 			}
 			if tt.cfg.Type == "SOA" {
-				require.Equal(t, 2024050101.0, metricValue(t, r, "probe_dns_serial"))
+				require.Equal(t, 2024050101.0, dnsTestMetric(t, r, "probe_dns_serial"))
 			}
 		})
 	}

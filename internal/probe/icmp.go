@@ -112,7 +112,7 @@ func (p *icmpProber) Probe(ctx context.Context) Result {
 
 	s := icmpSession{
 		conn: conn, v6: v6, raw: socket == icmpRaw, dst: dst,
-		id: randUint16(), seqBase: randUint16(), token: make([]byte, 8),
+		id: icmpRandUint16(), seqBase: icmpRandUint16(), token: make([]byte, 8),
 	}
 	_, _ = rand.Read(s.token)
 	stats := s.run(ctx, p.packets, p.interval, p.payload)
@@ -228,7 +228,7 @@ func listenICMP(v6 bool, socket string) (*icmp.PacketConn, string, error) {
 	return nil, "", fmt.Errorf("cannot open an ICMP socket: unprivileged: %v; raw: %w%s", dErr, rErr, pingGroupHint())
 }
 
-func randUint16() uint16 {
+func icmpRandUint16() uint16 {
 	var b [2]byte
 	_, _ = rand.Read(b[:])
 	return binary.BigEndian.Uint16(b[:])
@@ -298,7 +298,7 @@ func (s *icmpSession) run(ctx context.Context, count int, interval time.Duration
 		}
 		st.sent++
 		if err != nil {
-			st.note = "sending: " + unwrapOpError(err)
+			st.note = "sending: " + icmpErrorText(err)
 		}
 	}
 
@@ -431,7 +431,7 @@ func (s *icmpSession) read(out chan<- icmpReply, stop <-chan struct{}) {
 			// A datagram socket reports an ICMP error as a read error.
 			errs++
 			select {
-			case out <- icmpReply{error: unwrapOpError(err), seq: s.seqBase}:
+			case out <- icmpReply{error: icmpErrorText(err), seq: s.seqBase}:
 			case <-stop:
 				return
 			}
@@ -442,7 +442,7 @@ func (s *icmpSession) read(out chan<- icmpReply, stop <-chan struct{}) {
 			continue
 		}
 		rep.at, rep.hop = at, hop
-		rep.from = addrOf(from)
+		rep.from = icmpAddrOf(from)
 		if rep.error != "" {
 			rep.error = fmt.Sprintf("%s from %s", rep.error, rep.from)
 		}
@@ -495,7 +495,7 @@ func quotedEcho(data []byte, v6 bool, what string) (icmpReply, bool) {
 	return icmpReply{id: binary.BigEndian.Uint16(h[4:6]), seq: binary.BigEndian.Uint16(h[6:8]), error: what, quoted: true}, true
 }
 
-func addrOf(a net.Addr) netip.Addr {
+func icmpAddrOf(a net.Addr) netip.Addr {
 	var ip net.IP
 	switch a := a.(type) {
 	case *net.IPAddr:
@@ -507,9 +507,9 @@ func addrOf(a net.Addr) netip.Addr {
 	return addr.Unmap()
 }
 
-// unwrapOpError drops the "sendto"/"read ip4 0.0.0.0" prefixes of a
+// icmpErrorText drops the "sendto"/"read ip4 0.0.0.0" prefixes of a
 // socket error.
-func unwrapOpError(err error) string {
+func icmpErrorText(err error) string {
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Err != nil {
 		err = oe.Err

@@ -23,7 +23,7 @@ func icmpCheck(t *testing.T, target string, i checkconfig.ICMP) *checkconfig.Che
 	return c
 }
 
-func haveIPv6Loopback() bool {
+func icmpTestHaveIPv6() bool {
 	l, err := net.Listen("tcp6", "[::1]:0")
 	if err != nil {
 		return false
@@ -63,7 +63,7 @@ func TestICMPProbe(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.v6 && !haveIPv6Loopback() {
+			if tt.v6 && !icmpTestHaveIPv6() {
 				t.Skip("no IPv6 loopback on this machine")
 			}
 			if tt.socket != "" {
@@ -87,8 +87,8 @@ func TestICMPProbe(t *testing.T) {
 			if !tt.ok {
 				require.Contains(t, r.Reason, tt.reason)
 				if tt.target == "198.51.100.1" {
-					require.Equal(t, 1.0, metricValue(t, r, "saypro_icmp_packet_loss_ratio"))
-					require.Equal(t, 0.0, metricValue(t, r, "saypro_icmp_packets_received"))
+					require.Equal(t, 1.0, dnsTestMetric(t, r, "saypro_icmp_packet_loss_ratio"))
+					require.Equal(t, 0.0, dnsTestMetric(t, r, "saypro_icmp_packets_received"))
 				}
 				return
 			}
@@ -108,24 +108,24 @@ func TestICMPProbe(t *testing.T) {
 					_ = c.Close()
 				}
 			}
-			require.Equal(t, n, metricValue(t, r, "saypro_icmp_packets_sent", "socket", socket))
-			require.Equal(t, n, metricValue(t, r, "saypro_icmp_packets_received"))
-			require.Equal(t, 0.0, metricValue(t, r, "saypro_icmp_packet_loss_ratio"))
-			minRTT := metricValue(t, r, "saypro_icmp_rtt_seconds", "stat", "min")
-			avg := metricValue(t, r, "saypro_icmp_rtt_seconds", "stat", "avg")
-			maxRTT := metricValue(t, r, "saypro_icmp_rtt_seconds", "stat", "max")
+			require.Equal(t, n, dnsTestMetric(t, r, "saypro_icmp_packets_sent", "socket", socket))
+			require.Equal(t, n, dnsTestMetric(t, r, "saypro_icmp_packets_received"))
+			require.Equal(t, 0.0, dnsTestMetric(t, r, "saypro_icmp_packet_loss_ratio"))
+			minRTT := dnsTestMetric(t, r, "saypro_icmp_rtt_seconds", "stat", "min")
+			avg := dnsTestMetric(t, r, "saypro_icmp_rtt_seconds", "stat", "avg")
+			maxRTT := dnsTestMetric(t, r, "saypro_icmp_rtt_seconds", "stat", "max")
 			require.LessOrEqual(t, minRTT, avg)
 			require.LessOrEqual(t, avg, maxRTT)
 			require.InDelta(t, r.Latency.Seconds(), avg, 1e-9)
-			require.Equal(t, avg, metricValue(t, r, "probe_icmp_duration_seconds", "phase", "rtt"))
-			metricValue(t, r, "probe_icmp_duration_seconds", "phase", "resolve")
-			metricValue(t, r, "probe_icmp_duration_seconds", "phase", "setup")
+			require.Equal(t, avg, dnsTestMetric(t, r, "probe_icmp_duration_seconds", "phase", "rtt"))
+			dnsTestMetric(t, r, "probe_icmp_duration_seconds", "phase", "resolve")
+			dnsTestMetric(t, r, "probe_icmp_duration_seconds", "phase", "setup")
 			proto := 4.0
 			if tt.v6 {
 				proto = 6
 			}
-			require.Equal(t, proto, metricValue(t, r, "probe_ip_protocol"))
-			hop := metricValue(t, r, "probe_icmp_reply_hop_limit")
+			require.Equal(t, proto, dnsTestMetric(t, r, "probe_ip_protocol"))
+			hop := dnsTestMetric(t, r, "probe_icmp_reply_hop_limit")
 			require.Positive(t, hop)
 		})
 	}

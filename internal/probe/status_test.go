@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"encoding/pem"
 	"fmt"
@@ -173,7 +174,7 @@ func FuzzApacheStatus(f *testing.F) {
 	})
 }
 
-func statusCheck(t *testing.T, kind, target string, s *checkconfig.Status) *checkconfig.Check {
+func statusTestCheck(t *testing.T, kind, target string, s *checkconfig.Status) *checkconfig.Check {
 	t.Helper()
 	c := &checkconfig.Check{
 		Name: kind + "-test", Kind: kind, Target: target,
@@ -188,13 +189,13 @@ func statusCheck(t *testing.T, kind, target string, s *checkconfig.Status) *chec
 	return c
 }
 
-const nginxPage = "Active connections: 3 \nserver accepts handled requests\n 10 10 20 \nReading: 0 Writing: 1 Waiting: 2 \n"
+const statusTestNginxPage = "Active connections: 3 \nserver accepts handled requests\n 10 10 20 \nReading: 0 Writing: 1 Waiting: 2 \n"
 
-// TestStatusProbeHTTP runs both kinds against Go servers: auth, TLS,
+// TestNginxApacheProbeHTTP runs both kinds against Go servers: auth, TLS,
 // failures and warnings.
-func TestStatusProbeHTTP(t *testing.T) {
+func TestNginxApacheProbeHTTP(t *testing.T) {
 	var page atomic.Value
-	page.Store(nginxPage)
+	page.Store(statusTestNginxPage)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/private":
@@ -270,7 +271,7 @@ func TestStatusProbeHTTP(t *testing.T) {
 		{name: "nginx page does not parse", kind: checkconfig.KindNginx, target: plain.URL + "/nginx_status", page: "hello\nworld\n", code: 200,
 			reason: "is not an nginx stub_status page: 2 lines, expected 4"},
 		{name: "nginx dropped connections", kind: checkconfig.KindNginx, target: plain.URL + "/nginx_status", ok: true, code: 200,
-			page:    strings.Replace(nginxPage, " 10 10 20", " 12 10 20", 1),
+			page:    strings.Replace(statusTestNginxPage, " 10 10 20", " 12 10 20", 1),
 			warning: "nginx dropped 2 connections since it started (accepts 12, handled 10)"},
 		{name: "apache adds ?auto, all busy", kind: checkconfig.KindApache, target: plain.URL + "/server-status", page: apachePage, ok: true, code: 200,
 			warning: "all 5 apache workers are busy (0 idle)"},
@@ -279,8 +280,8 @@ func TestStatusProbeHTTP(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			page.Store(cmpString(tt.page, nginxPage))
-			p, err := New(statusCheck(t, tt.kind, tt.target, tt.cfg), env)
+			page.Store(cmp.Or(tt.page, statusTestNginxPage))
+			p, err := New(statusTestCheck(t, tt.kind, tt.target, tt.cfg), env)
 			require.NoError(t, err)
 			defer closeProber(p, slog.New(slog.DiscardHandler))
 			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
@@ -297,17 +298,10 @@ func TestStatusProbeHTTP(t *testing.T) {
 				require.Empty(t, r.Warning)
 			}
 			if tt.code != 0 {
-				require.Equal(t, tt.code, metricValue(t, r, "probe_http_status_code"))
+				require.Equal(t, tt.code, dnsTestMetric(t, r, "probe_http_status_code"))
 			}
 		})
 	}
-}
-
-func cmpString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // TestNginxDroppedWarnsOnGrowth: after the first run, only new drops warn.
@@ -317,7 +311,7 @@ func TestNginxDroppedWarnsOnGrowth(t *testing.T) {
 		_, _ = io.WriteString(w, page.Load().(string))
 	}))
 	t.Cleanup(srv.Close)
-	p, err := New(statusCheck(t, checkconfig.KindNginx, srv.URL+"/nginx_status", nil), Env{})
+	p, err := New(statusTestCheck(t, checkconfig.KindNginx, srv.URL+"/nginx_status", nil), Env{})
 	require.NoError(t, err)
 	steps := []struct{ accepts, handled int }{{10, 8}, {20, 18}, {30, 25}, {3, 3}}
 	warnings := []string{"dropped 2 connections since it started", "", "dropped 3 connections since the last run", ""}
@@ -333,8 +327,8 @@ func TestNginxDroppedWarnsOnGrowth(t *testing.T) {
 	}
 }
 
-// freePort returns a port of 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
+// statusTestFreePort returns a port of 127.0.0.1 that was free a moment ago.
+func statusTestFreePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -342,9 +336,9 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// findServer returns the path of a server binary, skipping the test when
+// statusTestServerBinary returns the path of a server binary, skipping the test when
 // it is missing, except on CI where it must be there.
-func findServer(t *testing.T, path, pkg string) string {
+func statusTestServerBinary(t *testing.T, path, pkg string) string {
 	t.Helper()
 	if _, err := os.Stat(path); err == nil {
 		return path
@@ -357,9 +351,9 @@ func findServer(t *testing.T, path, pkg string) string {
 	return ""
 }
 
-// startServer runs a server in the foreground until the test ends and
+// statusTestStartServer runs a server in the foreground until the test ends and
 // waits until url answers 200.
-func startServer(t *testing.T, dir, url string, name string, args ...string) {
+func statusTestStartServer(t *testing.T, dir, url string, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	out, err := os.Create(filepath.Join(dir, "output.log"))
@@ -408,7 +402,7 @@ func startServer(t *testing.T, dir, url string, name string, args ...string) {
 	}
 }
 
-func get(t *testing.T, url string, n int) {
+func statusTestGet(t *testing.T, url string, n int) {
 	t.Helper()
 	// A connection per request, so that accepts grow with requests.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -422,9 +416,9 @@ func get(t *testing.T, url string, n int) {
 
 // TestNginxRealServer probes the stub_status page of a real nginx.
 func TestNginxRealServer(t *testing.T) {
-	bin := findServer(t, "/usr/sbin/nginx", "nginx-light (or nginx)")
+	bin := statusTestServerBinary(t, "/usr/sbin/nginx", "nginx-light (or nginx)")
 	dir := t.TempDir()
-	port := freePort(t)
+	port := statusTestFreePort(t)
 	conf := fmt.Sprintf(`daemon off;
 master_process off;
 pid %[1]s/nginx.pid;
@@ -446,31 +440,31 @@ http {
 `, dir, port)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	startServer(t, dir, base+"/nginx_status", bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf"))
+	statusTestStartServer(t, dir, base+"/nginx_status", bin, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf"))
 
-	p, err := New(statusCheck(t, checkconfig.KindNginx, base+"/nginx_status", nil), Env{})
+	p, err := New(statusTestCheck(t, checkconfig.KindNginx, base+"/nginx_status", nil), Env{})
 	require.NoError(t, err)
 	defer closeProber(p, slog.New(slog.DiscardHandler))
 	first := p.Probe(t.Context())
 	require.True(t, first.Success, first.Reason)
 	require.Empty(t, first.Warning)
-	require.Equal(t, 200.0, metricValue(t, first, "probe_http_status_code"))
-	require.GreaterOrEqual(t, metricValue(t, first, "saypro_nginx_connections_active"), 1.0)
-	metricValue(t, first, "saypro_nginx_connections", "state", "reading")
-	metricValue(t, first, "saypro_nginx_connections", "state", "waiting")
-	require.GreaterOrEqual(t, metricValue(t, first, "saypro_nginx_connections", "state", "writing"), 1.0)
+	require.Equal(t, 200.0, dnsTestMetric(t, first, "probe_http_status_code"))
+	require.GreaterOrEqual(t, dnsTestMetric(t, first, "saypro_nginx_connections_active"), 1.0)
+	dnsTestMetric(t, first, "saypro_nginx_connections", "state", "reading")
+	dnsTestMetric(t, first, "saypro_nginx_connections", "state", "waiting")
+	require.GreaterOrEqual(t, dnsTestMetric(t, first, "saypro_nginx_connections", "state", "writing"), 1.0)
 
-	get(t, base+"/", 5)
+	statusTestGet(t, base+"/", 5)
 	second := p.Probe(t.Context())
 	require.True(t, second.Success, second.Reason)
 	for _, m := range []string{"saypro_nginx_connections_accepted", "saypro_nginx_connections_handled"} {
-		require.GreaterOrEqual(t, metricValue(t, second, m)-metricValue(t, first, m), 6.0, m)
+		require.GreaterOrEqual(t, dnsTestMetric(t, second, m)-dnsTestMetric(t, first, m), 6.0, m)
 	}
-	require.GreaterOrEqual(t, metricValue(t, second, "saypro_nginx_http_requests_total")-metricValue(t, first, "saypro_nginx_http_requests_total"), 6.0)
-	require.Equal(t, metricValue(t, second, "saypro_nginx_connections_accepted"), metricValue(t, second, "saypro_nginx_connections_handled"))
+	require.GreaterOrEqual(t, dnsTestMetric(t, second, "saypro_nginx_http_requests_total")-dnsTestMetric(t, first, "saypro_nginx_http_requests_total"), 6.0)
+	require.Equal(t, dnsTestMetric(t, second, "saypro_nginx_connections_accepted"), dnsTestMetric(t, second, "saypro_nginx_connections_handled"))
 
 	// A location that is not the status page parses as nothing.
-	bad, err := New(statusCheck(t, checkconfig.KindNginx, base+"/", nil), Env{})
+	bad, err := New(statusTestCheck(t, checkconfig.KindNginx, base+"/", nil), Env{})
 	require.NoError(t, err)
 	r := bad.Probe(t.Context())
 	require.False(t, r.Success)
@@ -479,13 +473,13 @@ http {
 
 // TestApacheRealServer probes mod_status of a real apache2.
 func TestApacheRealServer(t *testing.T) {
-	bin := findServer(t, "/usr/sbin/apache2", "apache2")
+	bin := statusTestServerBinary(t, "/usr/sbin/apache2", "apache2")
 	modules := "/usr/lib/apache2/modules"
 	dir := t.TempDir()
 	// apache's children run as nobody and read nothing in dir but the
 	// directory itself.
 	require.NoError(t, os.Chmod(dir, 0o755))
-	port := freePort(t)
+	port := statusTestFreePort(t)
 	conf := fmt.Sprintf(`ServerRoot %[1]s
 PidFile %[1]s/apache.pid
 ErrorLog %[1]s/error.log
@@ -506,26 +500,26 @@ ExtendedStatus On
 `, dir, port, modules)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "httpd.conf"), []byte(conf), 0o644))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	startServer(t, dir, base+"/server-status?auto", bin, "-f", filepath.Join(dir, "httpd.conf"), "-DFOREGROUND")
+	statusTestStartServer(t, dir, base+"/server-status?auto", bin, "-f", filepath.Join(dir, "httpd.conf"), "-DFOREGROUND")
 
-	p, err := New(statusCheck(t, checkconfig.KindApache, base+"/server-status", nil), Env{})
+	p, err := New(statusTestCheck(t, checkconfig.KindApache, base+"/server-status", nil), Env{})
 	require.NoError(t, err)
 	defer closeProber(p, slog.New(slog.DiscardHandler))
 	first := p.Probe(t.Context())
 	require.True(t, first.Success, first.Reason)
 	require.Empty(t, first.Warning)
-	require.Equal(t, 200.0, metricValue(t, first, "probe_http_status_code"))
-	require.GreaterOrEqual(t, metricValue(t, first, "saypro_apache_workers", "state", "busy"), 1.0)
-	require.Positive(t, metricValue(t, first, "saypro_apache_workers", "state", "idle"))
-	require.GreaterOrEqual(t, metricValue(t, first, "saypro_apache_scoreboard", "state", "reply"), 1.0)
-	metricValue(t, first, "saypro_apache_uptime_seconds")
-	metricValue(t, first, "saypro_apache_connections", "state", "total")
-	metricValue(t, first, "saypro_apache_sent_kilobytes_total")
+	require.Equal(t, 200.0, dnsTestMetric(t, first, "probe_http_status_code"))
+	require.GreaterOrEqual(t, dnsTestMetric(t, first, "saypro_apache_workers", "state", "busy"), 1.0)
+	require.Positive(t, dnsTestMetric(t, first, "saypro_apache_workers", "state", "idle"))
+	require.GreaterOrEqual(t, dnsTestMetric(t, first, "saypro_apache_scoreboard", "state", "reply"), 1.0)
+	dnsTestMetric(t, first, "saypro_apache_uptime_seconds")
+	dnsTestMetric(t, first, "saypro_apache_connections", "state", "total")
+	dnsTestMetric(t, first, "saypro_apache_sent_kilobytes_total")
 
-	get(t, base+"/nothing-here", 4) // 404s count as accesses too
+	statusTestGet(t, base+"/nothing-here", 4) // 404s count as accesses too
 	// apache counts a request when it logs it, after the response was
 	// sent, so the count may lag a moment.
-	before := metricValue(t, first, "saypro_apache_accesses_total")
+	before := dnsTestMetric(t, first, "saypro_apache_accesses_total")
 	require.Eventually(t, func() bool {
 		second := p.Probe(t.Context())
 		for _, m := range second.Metrics {
