@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"hash/fnv"
 	"io"
 	"math"
@@ -14,7 +16,11 @@ import (
 	"time"
 
 	"github.com/saypro/monitor/bench/promtext"
+	"github.com/saypro/monitor/internal/probe"
 )
+
+// stateError is a /probe request that failed, in the unexpected reasons.
+const stateError = probe.State("error")
 
 // driverStates are how the driver classifies a completed probe.
 var driverStates = []string{"up", "degraded", "down"}
@@ -42,6 +48,7 @@ type driver struct {
 	skipped atomic.Int64
 	late    [16]atomic.Int64 // per bucket, not cumulative
 	lateSum atomic.Int64     // nanoseconds
+	odd     unexpected
 	wg      sync.WaitGroup
 }
 
@@ -135,31 +142,59 @@ func (d *driver) probe(i int) {
 	}
 	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", d.header)
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
+	kind := targetKinds[d.kinds[i]]
 	resp, err := d.client.Do(req)
 	if err != nil {
 		d.errors.Add(1)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		d.odd.add(kind, stateError, err.Error())
 		return
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		d.errors.Add(1)
+		d.odd.add(kind, stateError, "status "+resp.Status)
 		return
 	}
-	st, err := classifyProbe(resp.Body, d.warn)
+	st, dur, err := classifyProbe(resp.Body, d.warn)
 	if err != nil {
 		d.errors.Add(1)
+		d.odd.add(kind, stateError, err.Error())
 		return
 	}
 	d.states[d.kinds[i]][st].Add(1)
+	if st != int(d.kinds[i]) { // fast up (0), slow degraded (1), hang down (2)
+		success := 1
+		if st == 2 {
+			success = 0
+		}
+		d.odd.addRaw(kind, probe.State(driverStates[st]), fmt.Sprintf("probe_success %d, probe_duration_seconds %s", success, durClass(dur)))
+	}
+}
+
+// durClass is a coarse class of a probe's duration, for reasons.
+func durClass(s float64) string {
+	switch {
+	case s < 1:
+		return "< 1s"
+	case s < 3:
+		return "1s to 3s"
+	case s < 5:
+		return "3s to 5s"
+	}
+	return ">= 5s"
 }
 
 // classifyProbe reads a blackbox /probe answer: 2 (down) when
 // probe_success is 0, 1 (degraded) when it succeeded slower than warn,
-// 0 (up) otherwise.
-func classifyProbe(r io.Reader, warn time.Duration) (int, error) {
-	success, dur := -1.0, 0.0
-	err := promtext.Scan(r, []string{"probe_success", "probe_duration_seconds"}, func(name, _ string, v float64) error {
+// 0 (up) otherwise; and probe_duration_seconds.
+func classifyProbe(r io.Reader, warn time.Duration) (state int, dur float64, err error) {
+	success := -1.0
+	err = promtext.Scan(r, []string{"probe_success", "probe_duration_seconds"}, func(name, _ string, v float64) error {
 		if name == "probe_success" {
 			success = v
 		} else {
@@ -168,17 +203,17 @@ func classifyProbe(r io.Reader, warn time.Duration) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	switch {
 	case success < 0:
-		return 0, errNoProbeSuccess
+		return 0, dur, errNoProbeSuccess
 	case success == 0:
-		return 2, nil
+		return 2, dur, nil
 	case dur > warn.Seconds():
-		return 1, nil
+		return 1, dur, nil
 	}
-	return 0, nil
+	return 0, dur, nil
 }
 
 type errString string

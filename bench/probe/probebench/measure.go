@@ -228,6 +228,7 @@ sampling:
 		}
 		m.StatesSource = "probes completed in the window, by target kind: probe_success 0 is down, a success slower than " + latencyWarn.String() + " degraded"
 		lat = d.lateness
+		m.Unexpected = drv.odd.snapshot() // warm-up included
 		m.LatenessSource = "the load driver's sending (not blackbox's)"
 	}
 	m.Lateness = &lat

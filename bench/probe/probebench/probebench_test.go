@@ -163,12 +163,12 @@ func TestClassifyProbe(t *testing.T) {
 		{"probe_duration_seconds 3.6\nprobe_success 1\n", 1},
 		{"probe_duration_seconds 5.0\nprobe_success 0\n", 2},
 	} {
-		got, err := classifyProbe(strings.NewReader(c.body), 3*time.Second)
+		got, _, err := classifyProbe(strings.NewReader(c.body), 3*time.Second)
 		if err != nil || got != c.want {
 			t.Errorf("classifyProbe(%q) = %d, %v; want %d", c.body, got, err, c.want)
 		}
 	}
-	if _, err := classifyProbe(strings.NewReader("# nothing\n"), time.Second); err == nil {
+	if _, _, err := classifyProbe(strings.NewReader("# nothing\n"), time.Second); err == nil {
 		t.Error("an answer without probe_success: no error")
 	}
 }

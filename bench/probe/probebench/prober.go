@@ -207,7 +207,12 @@ type Unexpected struct {
 }
 
 func (u *unexpected) add(kind string, st probe.State, reason string) {
-	key := [3]string{kind, string(st), maskDigits(reason)}
+	u.addRaw(kind, st, maskDigits(reason))
+}
+
+// addRaw is add without masking the digits.
+func (u *unexpected) addRaw(kind string, st probe.State, reason string) {
+	key := [3]string{kind, string(st), reason}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.m == nil {
