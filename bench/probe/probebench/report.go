@@ -117,6 +117,12 @@ func markdown(res *Results) string {
 	row("probes/s (scheduled)", func(p *Measurement) string {
 		return fmt.Sprintf("%.1f (%.0f)", p.RunsPerSecond, p.Scheduled)
 	})
+	row("kept up (≥ 99% of scheduled, nothing skipped or failed)", func(p *Measurement) string {
+		if p.RunsPerSecond >= 0.99*p.Scheduled && p.Skipped == 0 && p.Errors == 0 {
+			return "yes"
+		}
+		return "**no**"
+	})
 	row("CPU seconds in the window", func(p *Measurement) string { return fmt.Sprintf("%.2f", p.CPUSeconds) })
 	row("CPU, share of one core", func(p *Measurement) string {
 		return fmt.Sprintf("%.0f%%", 100*p.CPUSeconds/p.WindowSeconds)
@@ -205,7 +211,11 @@ func markdown(res *Results) string {
 		fmt.Fprintf(&b, "- %s lateness: %s.\n", p.Name, p.LatenessSource)
 		for i, u := range p.Unexpected {
 			if i == 0 {
-				fmt.Fprintf(&b, "- %s, reasons of unexpected states (digits shown as N):\n", p.Name)
+				extra := ""
+				if p.Mode == "blackbox" {
+					extra = ", warm-up included"
+				}
+				fmt.Fprintf(&b, "- %s, reasons of unexpected states (digits shown as N%s):\n", p.Name, extra)
 			}
 			if i == 8 {
 				fmt.Fprintf(&b, "  - ... %d more reasons in the JSON\n", len(p.Unexpected)-i)
