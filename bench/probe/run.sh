@@ -222,6 +222,9 @@ for p in $BENCH_PROBERS; do
 			--data-dir "$work/server-data" --ingest-token "$TOKEN"
 		wait_ready server "$base/-/ready"
 		extra=(--metrics-url "$base/metrics" --checks-api "$base")
+		if ((BENCH_PPROF > 0)); then
+			extra+=(--pprof-url "$base/debug/pprof/profile" --pprof-seconds "$BENCH_PPROF" --pprof-out "$logs/server.cpu.pprof")
+		fi
 		;;
 	blackbox)
 		timeout_s=$(awk -v t="$BENCH_TIMEOUT" 'BEGIN { d = t + 0; if (t ~ /ms$/) d /= 1000; else if (t ~ /m$/) d *= 60; print d "s" }')
@@ -253,10 +256,12 @@ done
 labels+=(--label "load at end=$(load_line)")
 stop targets
 run_bg "$pb" report "${ins[@]}" "${labels[@]}" --out-md "$out_md" --out-json "$out_json"
-if [[ -f $logs/prober.cpu.pprof ]]; then
-	go tool pprof -top -nodecount=40 "$pb" "$logs/prober.cpu.pprof" >"$logs/prober.cpu.top.txt" 2>/dev/null || true
-	cp "$pb" "$logs/probebench" 2>/dev/null || true
-fi
+for p in prober server; do
+	if [[ -f $logs/$p.cpu.pprof ]]; then
+		go tool pprof -top -nodecount=40 "$logs/$p.cpu.pprof" >"$logs/$p.cpu.top.txt" 2>/dev/null || true
+		go tool pprof -top -cum -nodecount=60 "$logs/$p.cpu.pprof" >"$logs/$p.cpu.top-cum.txt" 2>/dev/null || true
+	fi
+done
 cp "$out_md" "$BENCH_RESULTS/probe-latest.md"
 cp "$out_json" "$BENCH_RESULTS/probe-latest.json"
 log "results: $out_md and $out_json (logs in $logs)"

@@ -243,6 +243,14 @@ sampling:
 	}
 	logger.Info("window done", "prober", *name, "cpu_seconds", m.CPUSeconds, "runs", m.Runs, "cpu_us_per_run", m.CPUMicrosRun)
 
+	if *pprofURL != "" && *pprofSecs > 0 && *pprofOut != "" {
+		logger.Info("profiling after the window", "seconds", *pprofSecs)
+		if err := fetchTo(ctx, fmt.Sprintf("%s?seconds=%d", *pprofURL, *pprofSecs), *pprofOut, time.Duration(*pprofSecs+30)*time.Second); err != nil {
+			logger.Warn("profile", "err", err)
+		} else {
+			m.PprofFile = *pprofOut
+		}
+	}
 	if *checksAPI != "" {
 		start := time.Now()
 		states, odd, err := readChecksAPI(ctx, *checksAPI)
@@ -258,14 +266,6 @@ sampling:
 	if *unexpectedURL != "" {
 		if err := getJSON(ctx, *unexpectedURL, &m.Unexpected); err != nil {
 			logger.Warn("reading the unexpected outcomes", "err", err)
-		}
-	}
-	if *pprofURL != "" && *pprofSecs > 0 && *pprofOut != "" {
-		logger.Info("profiling after the window", "seconds", *pprofSecs)
-		if err := fetchTo(ctx, fmt.Sprintf("%s?seconds=%d", *pprofURL, *pprofSecs), *pprofOut, time.Duration(*pprofSecs+30)*time.Second); err != nil {
-			logger.Warn("profile", "err", err)
-		} else {
-			m.PprofFile = *pprofOut
 		}
 	}
 	b, err := json.MarshalIndent(jsonSafe(m), "", "  ")
