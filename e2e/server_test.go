@@ -288,7 +288,7 @@ func TestCLI(t *testing.T) {
 		{"server bad env", []string{"server"}, []string{"SAYPRO_RETENTION_SIZE=huge"}, 2, `invalid retention size "huge"`},
 		{"server short token", []string{"server"}, []string{"SAYPRO_INGEST_TOKEN=abc"}, 2, "shorter than 16 characters"},
 		{"server bad config", []string{"server", "--config", "../internal/config/testdata/unknown-key.bad.yml"}, nil, 2, "unknown-key.bad.yml:3: unknown key lisen"},
-		{"config check good", []string{"config", "check", "../internal/config/testdata/full.good.yml"}, nil, 0, "valid (2 scrape configs)"},
+		{"config check good", []string{"config", "check", "../internal/config/testdata/full.good.yml"}, nil, 0, "valid (2 scrape configs, 0 checks)"},
 		{"config check bad", []string{"config", "check", "../internal/config/testdata/negative-retention.bad.yml"}, nil, 1, "negative-retention.bad.yml:4: storage.retention"},
 		{"config check missing", []string{"config", "check", "/nonexistent.yml"}, nil, 1, "no such file"},
 		{"config check no file", []string{"config", "check"}, nil, 2, "Usage"},
