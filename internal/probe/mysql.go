@@ -47,7 +47,9 @@ func newMySQL(c *checkconfig.Check, env Env) (Prober, error) {
 	}
 	password, err := env.secret(string(db.Password), db.PasswordEnv)
 	if err != nil {
-		return nil, err
+		// Shown on the check rather than failing the configuration, as
+		// for every kind.
+		return failing(err.Error()), nil
 	}
 	passwords := []string{cfg.Passwd, password}
 	if db.Username != "" {

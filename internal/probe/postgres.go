@@ -53,7 +53,9 @@ func newPostgres(c *checkconfig.Check, env Env) (Prober, error) {
 	}
 	password, err := env.secret(string(db.Password), db.PasswordEnv)
 	if err != nil {
-		return nil, err
+		// Shown on the check rather than failing the configuration, as
+		// for every kind.
+		return failing(err.Error()), nil
 	}
 	passwords := []string{cfg.Password, password}
 	if db.Username != "" {

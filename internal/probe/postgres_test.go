@@ -253,8 +253,12 @@ func TestPostgresPasswordEnv(t *testing.T) {
 	db := checkconfig.Database{Username: "postgres", PasswordEnv: "SAYPRO_TEST_PG_PASSWORD"}
 	c := sqlTestCheck(t, checkconfig.KindPostgres, pgTestDSN(), db, 0)
 
-	_, err := New(c, Env{Getenv: func(string) string { return "" }})
-	require.ErrorContains(t, err, "SAYPRO_TEST_PG_PASSWORD")
+	// An unset variable is shown on the check, not a configuration error.
+	p, err := New(c, Env{Getenv: func(string) string { return "" }})
+	require.NoError(t, err)
+	r := p.Probe(t.Context())
+	require.False(t, r.Success)
+	require.Contains(t, r.Reason, "environment variable SAYPRO_TEST_PG_PASSWORD is empty or not set")
 
 	// The test server trusts 127.0.0.1, so any password is accepted; what
 	// is checked is that the variable is read and the run succeeds.

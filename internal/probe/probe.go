@@ -167,6 +167,13 @@ func New(c *checkconfig.Check, env Env) (Prober, error) {
 	return b(c, env)
 }
 
+// failing is a prober that cannot run for a reason found when it was
+// built (a password's environment variable is not set): every run is down
+// with that reason, so that the problem shows on the check.
+type failing string
+
+func (f failing) Probe(context.Context) Result { return Result{Reason: string(f)} }
+
 // State is a check's health.
 type State string
 
