@@ -71,13 +71,21 @@ func newCheckRunner(a *Agent, reg prometheus.Registerer) (*checkRunner, error) {
 	return r, nil
 }
 
-// apply replaces the running checks with those of a heartbeat answer,
-// when they changed.
-func (r *checkRunner) apply(checks []checkconfig.Check) {
+// hashChecks identifies a set of assigned checks.
+func hashChecks(checks []checkconfig.Check) uint64 {
+	if len(checks) == 0 {
+		return 0
+	}
 	b, _ := json.Marshal(checks)
 	h := fnv.New64a()
 	h.Write(b)
-	sum := h.Sum64()
+	return h.Sum64()
+}
+
+// apply replaces the running checks with those of a heartbeat answer,
+// when they changed.
+func (r *checkRunner) apply(checks []checkconfig.Check) {
+	sum := hashChecks(checks)
 	r.mu.Lock()
 	same := sum == r.applied
 	r.applied = sum
