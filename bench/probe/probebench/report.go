@@ -186,7 +186,13 @@ func markdown(res *Results) string {
 		return fmt.Sprintf("%.1f (%.2f)", p.SystemBusySeconds, p.SystemBusySeconds/p.WindowSeconds)
 	})
 	row("of which other processes, CPU s", func(p *Measurement) string {
-		return fmt.Sprintf("%.1f", p.SystemBusySeconds-p.CPUSeconds-p.TargetsCPUSeconds-p.DriverCPUSeconds)
+		other := p.SystemBusySeconds - p.CPUSeconds - p.TargetsCPUSeconds - p.DriverCPUSeconds
+		if other < 1 {
+			// /proc/stat and the processes' times are accounted apart
+			// and differ by a few percent.
+			return fmt.Sprintf("≈ 0 (%.1f)", other)
+		}
+		return fmt.Sprintf("%.1f", other)
 	})
 	row("load average (1 min), start → end", func(p *Measurement) string {
 		return fmt.Sprintf("%.2f → %.2f", p.Load[0], p.Load[1])
