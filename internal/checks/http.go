@@ -78,7 +78,8 @@ type PingView struct {
 
 var stateRank = map[string]int{"down": 3, "degraded": 2, "up": 1, StateUnknown: 0, "pending": -1}
 
-func (m *Manager) view(c *checkconfig.Check) CheckView {
+// view shows check c with its states at its locations (from byCheck).
+func (m *Manager) view(c *checkconfig.Check, locs map[string]*status) CheckView {
 	v := CheckView{
 		Name: c.Name, Kind: c.Kind, Target: probe.RedactTarget(c.Target), Description: c.Description,
 		Interval: time.Duration(c.Interval).Seconds(), Timeout: c.EffectiveTimeout().Seconds(),
@@ -95,12 +96,9 @@ func (m *Manager) view(c *checkconfig.Check) CheckView {
 		}
 		v.RunOn = "agents{" + strings.Join(sel, ",") + "}"
 	}
-	for k, st := range m.status {
-		if k.check != c.Name {
-			continue
-		}
+	for loc, st := range locs {
 		v.Locations = append(v.Locations, LocationView{
-			Location: k.location, State: st.State, Reason: st.Reason, Since: st.Since,
+			Location: loc, State: st.State, Reason: st.Reason, Since: st.Since,
 			LastRun: st.LastRun, Duration: st.Duration.Seconds(),
 		})
 		if stateRank[st.State] > stateRank[v.State] {
@@ -114,10 +112,26 @@ func (m *Manager) view(c *checkconfig.Check) CheckView {
 	return v
 }
 
+// statusByCheck groups the states by check and location, of one check or
+// of all when check is empty. The caller holds m.mu.
+func (m *Manager) statusByCheck(check string) map[string]map[string]*status {
+	out := map[string]map[string]*status{}
+	for k, st := range m.status {
+		if check != "" && k.check != check {
+			continue
+		}
+		if out[k.check] == nil {
+			out[k.check] = map[string]*status{}
+		}
+		out[k.check][k.location] = st
+	}
+	return out
+}
+
 // uptimes computes the uptime of every check and location over windows
 // from the history: one query for the state at the earliest start, one
 // for the changes since.
-func (m *Manager) uptimes(r *http.Request, check string, windows []Window) (map[key]map[string]Uptime, error) {
+func (m *Manager) uptimes(r *http.Request, check string, windows []Window) (map[string]map[string]map[string]Uptime, error) {
 	from := windows[0].From
 	to := windows[0].To
 	for _, w := range windows {
@@ -157,7 +171,7 @@ func (m *Manager) uptimes(r *http.Request, check string, windows []Window) (map[
 		h.changes = append(h.changes, c)
 	}
 	now := m.now()
-	out := map[key]map[string]Uptime{}
+	out := map[string]map[string]map[string]Uptime{} // check, location, window
 	for k, h := range hs {
 		us := map[string]Uptime{}
 		for _, w := range windows {
@@ -174,21 +188,19 @@ func (m *Manager) uptimes(r *http.Request, check string, windows []Window) (map[
 			}
 			us[w.Name] = computeUptime(b, in, w.From, w.To, now)
 		}
-		out[k] = us
+		if out[k.check] == nil {
+			out[k.check] = map[string]map[string]Uptime{}
+		}
+		out[k.check][k.location] = us
 	}
 	return out, nil
 }
 
-// fillUptime sets v's uptime: per location, and for the check the lowest
-// of its locations.
-func fillUptime(v *CheckView, all map[key]map[string]Uptime, windows []Window) {
+// fillUptime sets v's uptime from its locations' (by location, then
+// window): per location, and for the check the lowest of its locations.
+func fillUptime(v *CheckView, by map[string]map[string]Uptime, windows []Window) {
 	v.Uptime = map[string]Uptime{}
-	by := map[string]map[string]Uptime{}
-	for k, us := range all {
-		if k.check != v.Name {
-			continue
-		}
-		by[k.location] = us
+	for _, us := range by {
 		for name, u := range us {
 			cur, ok := v.Uptime[name]
 			if !ok || (u.Percent != nil && (cur.Percent == nil || *u.Percent < *cur.Percent)) {
@@ -242,9 +254,10 @@ func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.mu.RLock()
+	byCheck := m.statusByCheck("")
 	out := make([]CheckView, 0, len(m.checks))
 	for i := range m.checks {
-		v := m.view(&m.checks[i])
+		v := m.view(&m.checks[i], byCheck[m.checks[i].Name])
 		if want != "" && v.State != want {
 			continue
 		}
@@ -252,7 +265,7 @@ func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.RUnlock()
 	for i := range out {
-		fillUptime(&out[i], all, windows)
+		fillUptime(&out[i], all[out[i].Name], windows)
 	}
 	apiOK(w, out)
 }
@@ -278,11 +291,10 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 		return
 	}
 	c := m.checks[i]
-	d := CheckDetail{CheckView: m.view(&c), Results: []Result{}}
-	for k, st := range m.status {
-		if k.check == name {
-			d.Results = append(d.Results, st.recent...)
-		}
+	locs := m.statusByCheck(name)[name]
+	d := CheckDetail{CheckView: m.view(&c, locs), Results: []Result{}}
+	for _, st := range locs {
+		d.Results = append(d.Results, st.recent...)
 	}
 	if p, ok := m.pings[name]; ok && c.Kind == checkconfig.KindHeartbeat {
 		d.LastPing = &PingView{Time: p.Time, Failed: p.Failed, Runtime: p.Runtime.Seconds(), Message: p.Message}
@@ -294,7 +306,7 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 		apiError(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
 		return
 	}
-	fillUptime(&d.CheckView, all, windows)
+	fillUptime(&d.CheckView, all[name], windows)
 	if custom != nil {
 		d.Changes, err = m.store.changesBetween(r.Context(), custom.From, custom.To, name)
 		slices.Reverse(d.Changes)

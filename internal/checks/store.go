@@ -44,7 +44,8 @@ WHERE c.id = (SELECT MAX(id) FROM check_states l WHERE l.check_name = c.check_na
 func (s store) stateAt(ctx context.Context, t time.Time, check string) ([]Change, error) {
 	q := `
 SELECT c.check_name, c.location, c.state, c.reason, c.since_ms FROM check_states c
-WHERE c.id = (SELECT MAX(id) FROM check_states l WHERE l.check_name = c.check_name AND l.location = c.location AND l.since_ms < $1)`
+WHERE c.since_ms < $1
+  AND c.id = (SELECT MAX(id) FROM check_states l WHERE l.check_name = c.check_name AND l.location = c.location AND l.since_ms < $1)`
 	args := []any{ms(t)}
 	if check != "" {
 		q += " AND c.check_name = $2"
