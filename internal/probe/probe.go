@@ -100,6 +100,9 @@ type Env struct {
 	// Now is the clock of checks that compare with the time (heartbeat);
 	// nil uses time.Now.
 	Now func() time.Time
+	// Transports are shared by http checks with the same client settings;
+	// nil gives each check its own.
+	Transports *Transports
 }
 
 func (e Env) now() time.Time {

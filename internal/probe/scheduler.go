@@ -84,6 +84,9 @@ func NewScheduler(o SchedulerOptions) (*Scheduler, error) {
 	if o.Env.Logger == nil {
 		o.Env.Logger = o.Logger
 	}
+	if o.Env.Transports == nil {
+		o.Env.Transports = NewTransports()
+	}
 	reg := o.Registerer
 	if reg == nil {
 		reg = prometheus.NewRegistry()

@@ -296,3 +296,22 @@ func TestRedactTarget(t *testing.T) {
 		require.Equal(t, want, RedactTarget(in), in)
 	}
 }
+
+func TestHTTPChecksShareTransports(t *testing.T) {
+	env := Env{Transports: NewTransports()}
+	mk := func(name, target string, h checkconfig.HTTP) *httpProber {
+		c := checkconfig.Check{Name: name, Kind: checkconfig.KindHTTP, Target: target,
+			Interval: model.Duration(time.Minute), Timeout: model.Duration(time.Second), HTTP: &h}
+		p, err := New(&c, env)
+		require.NoError(t, err)
+		return p.(*httpProber)
+	}
+	a := mk("a", "http://127.0.0.1:1/a", checkconfig.HTTP{})
+	b := mk("b", "http://127.0.0.1:1/b", checkconfig.HTTP{Method: "HEAD", BodyContains: "x"})
+	c := mk("c", "http://127.0.0.1:1/c", checkconfig.HTTP{IPProtocol: "ip6"})
+	d := mk("d", "http://127.0.0.1:1/d", checkconfig.HTTP{TLS: checkconfig.TLSConfig{InsecureSkipVerify: true}})
+	require.Same(t, a.transport, b.transport, "request settings do not split transports")
+	require.NotSame(t, a.transport, c.transport)
+	require.NotSame(t, a.transport, d.transport)
+	require.Len(t, env.Transports.m, 3)
+}
