@@ -83,3 +83,18 @@ func TestCheckFileErrors(t *testing.T) {
 	_, err = LoadFile(main)
 	require.ErrorContains(t, err, `check "a" is also defined in `+main)
 }
+
+func TestRuleFilesAreParsed(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules.yml")
+	require.NoError(t, os.WriteFile(rules, []byte("groups:\n  - name: x\n    rules:\n      - alert: Broken\n        expr: up ==\n"), 0o600))
+	main := filepath.Join(dir, "saypro-monitor.yml")
+	require.NoError(t, os.WriteFile(main, []byte("rule_files: [rules.yml]\n"), 0o600))
+	_, err := LoadFile(main)
+	require.ErrorContains(t, err, rules+": 5:15: group \"x\", rule 1, \"Broken\": could not parse expression")
+
+	require.NoError(t, os.WriteFile(rules, []byte("groups:\n  - name: x\n    rules:\n      - alert: Fine\n        expr: up == 0\n"), 0o600))
+	c, err := LoadFile(main)
+	require.NoError(t, err)
+	require.Equal(t, []string{rules}, c.RuleFiles)
+}

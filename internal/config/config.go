@@ -107,6 +107,9 @@ type Config struct {
 	Global            promconfig.GlobalConfig    `yaml:"global,omitempty"`
 	ScrapeConfigs     []*promconfig.ScrapeConfig `yaml:"scrape_configs,omitempty"`
 	ScrapeConfigFiles []string                   `yaml:"scrape_config_files,omitempty"`
+	// RuleFiles are globs of Prometheus rule files (alerting and recording
+	// rules), evaluated against the embedded store.
+	RuleFiles []string `yaml:"rule_files,omitempty"`
 
 	// Prometheus is the Prometheus configuration built from global,
 	// scrape_configs and scrape_config_files, loaded and validated by
@@ -310,6 +313,10 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, yamlconf.Annotate(filename, data, err)
 	}
 	c.Prometheus = prom
+	if err := checkRuleFiles(prom.RuleFiles); err != nil {
+		return nil, err
+	}
+	c.RuleFiles = prom.RuleFiles
 	c.Global = prom.GlobalConfig
 	c.ScrapeConfigs = prom.ScrapeConfigs
 	return &c, nil
@@ -390,7 +397,7 @@ func (c *Config) validate() error {
 }
 
 // prometheusKeys are the top-level keys handed to Prometheus's config package.
-var prometheusKeys = map[string]bool{"global": true, "scrape_configs": true, "scrape_config_files": true}
+var prometheusKeys = map[string]bool{"global": true, "scrape_configs": true, "scrape_config_files": true, "rule_files": true}
 
 // prometheusConfig extracts the Prometheus keys of the document and loads
 // them with Prometheus's own loader, which validates every scrape config

@@ -69,6 +69,10 @@ type Options struct {
 	MaxConcurrent int
 	LookbackDelta time.Duration
 
+	// Rules returns the rule manager behind /api/v1/rules and
+	// /api/v1/alerts; nil serves empty lists.
+	Rules func() v1.RulesRetriever
+
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
@@ -110,7 +114,14 @@ func New(o Options) (*API, error) {
 	targets := func(context.Context) v1.TargetRetriever { return o.Targets }
 	pools := func(context.Context) v1.ScrapePoolsRetriever { return o.Targets }
 	alertmanagers := func(context.Context) v1.AlertmanagerRetriever { return noAlertmanagers{} }
-	ruleGroups := func(context.Context) v1.RulesRetriever { return noRules{} }
+	ruleGroups := func(context.Context) v1.RulesRetriever {
+		if o.Rules != nil {
+			if r := o.Rules(); r != nil {
+				return r
+			}
+		}
+		return noRules{}
+	}
 
 	api := v1.NewAPI(engine, o.Storage, nil, nil, o.Storage,
 		pools, targets, alertmanagers, o.Config, o.Flags,

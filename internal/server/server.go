@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +41,7 @@ import (
 
 	"github.com/saypro/monitor/internal/agent"
 	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/alerting"
 	"github.com/saypro/monitor/internal/checks"
 	"github.com/saypro/monitor/internal/config"
 	"github.com/saypro/monitor/internal/config/checkconfig"
@@ -105,6 +107,7 @@ type server struct {
 	prober    *probe.Scheduler
 	agent     *agent.Agent
 	api       *query.API
+	rules     *alerting.Rules
 	scrape    *scraping
 	ingest    *ingest.RemoteWrite
 	reloads   reloadMetrics
@@ -209,6 +212,7 @@ func Run(ctx context.Context, o Options) error {
 		})
 	}
 	s.scrape.addTo(&g)
+	g.Add(func() error { s.rules.Run(); return nil }, func(error) { s.rules.Stop() })
 	{
 		ctx, cancel := context.WithCancel(ctx)
 		g.Add(func() error { return s.inventory.Run(ctx) }, func(error) { cancel() })
@@ -389,11 +393,31 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		MaxSamples:    cfg.Query.MaxSamples,
 		MaxConcurrent: cfg.Query.MaxConcurrent,
 		LookbackDelta: time.Duration(cfg.Query.LookbackDelta),
-		Logger:        logger,
-		Registerer:    reg,
-		Gatherer:      reg,
+		Rules: func() v1.RulesRetriever {
+			if s.rules == nil {
+				return nil
+			}
+			return s.rules.Retriever()
+		},
+		Logger:     logger,
+		Registerer: reg,
+		Gatherer:   reg,
 	})
 	if err != nil {
+		return closeOnErr(err)
+	}
+	s.rules, err = alerting.New(alerting.Options{
+		Engine:      s.api.Engine,
+		Queryable:   store,
+		Appendable:  store,
+		ExternalURL: &url.URL{Scheme: "http", Host: displayAddr(addr)},
+		Logger:      logger.With("component", "rules"),
+		Registerer:  reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if err := s.rules.Apply(cfg.Prometheus); err != nil {
 		return closeOnErr(err)
 	}
 	return h.Install(web.Options{
@@ -529,6 +553,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
+		{"rules", func() error { return s.rules.Apply(cfg.Prometheus) }},
 		{"checks", func() error { return s.applyChecks(context.Background(), cfg) }},
 		{"inventory", func() error {
 			s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter))
