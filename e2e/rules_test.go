@@ -63,9 +63,20 @@ groups:
 		} `json:"groups"`
 	}
 	require.Equal(t, 200, getJSON(t, srv.URL+"/api/v1/rules", &rs))
-	require.Len(t, rs.Groups, 1)
-	require.Equal(t, "checks", rs.Groups[0].Name)
-	require.Len(t, rs.Groups[0].Rules, 2)
+	// The built-in pack's groups, then the user's; the user's CheckDown
+	// replaces the built-in one.
+	groupOf := map[string][]string{}
+	total := 0
+	for _, g := range rs.Groups {
+		for _, r := range g.Rules {
+			groupOf[r.Name] = append(groupOf[r.Name], g.Name)
+			total++
+		}
+	}
+	require.Equal(t, []string{"checks"}, groupOf["CheckDown"])
+	require.Equal(t, []string{"saypro-hosts"}, groupOf["HostHighCPU"])
+	require.Equal(t, []string{"saypro-checks"}, groupOf["CertificateExpiringSoon"])
+	require.Equal(t, 18-1+2, total)
 
 	type alert struct {
 		Labels      map[string]string `json:"labels"`
@@ -102,7 +113,7 @@ groups:
 		return strings.Contains(srv.logs.String(), "reload on SIGHUP failed") && strings.Contains(srv.logs.String(), rules)
 	})
 	require.Equal(t, 200, getJSON(t, srv.URL+"/api/v1/rules", &rs))
-	require.Len(t, rs.Groups[0].Rules, 2)
+	require.Len(t, rs.Groups, 3, "the previous rules stay")
 
 	out, err := exec.Command(binary, "config", "check", cfg).CombinedOutput()
 	require.Error(t, err)

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
@@ -37,6 +36,9 @@ type Options struct {
 	// ExternalURL is the server's URL, for $externalURL in templates and
 	// the alerts' generator URL.
 	ExternalURL *url.URL
+	// BuiltinFile is where the built-in rule pack is written (under the
+	// data directory), so that the rule manager loads it like any file.
+	BuiltinFile string
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
 }
@@ -44,6 +46,7 @@ type Options struct {
 // Rules runs the rule groups of the configuration.
 type Rules struct {
 	manager     *rules.Manager
+	builtinFile string
 	externalURL string
 	logger      *slog.Logger
 }
@@ -51,8 +54,8 @@ type Rules struct {
 // New returns a rule manager with no rules; Apply loads them and Run
 // evaluates them.
 func New(o Options) (*Rules, error) {
-	if o.Engine == nil || o.Queryable == nil || o.Appendable == nil || o.Logger == nil {
-		return nil, errors.New("alerting: Engine, Queryable, Appendable and Logger are required")
+	if o.Engine == nil || o.Queryable == nil || o.Appendable == nil || o.Logger == nil || o.BuiltinFile == "" {
+		return nil, errors.New("alerting: Engine, Queryable, Appendable, BuiltinFile and Logger are required")
 	}
 	notify := o.Notify
 	if notify == nil {
@@ -77,18 +80,35 @@ func New(o Options) (*Rules, error) {
 		ForGracePeriod:  10 * time.Minute,
 		ResendDelay:     time.Minute,
 	})
-	return &Rules{manager: m, externalURL: ext.String(), logger: o.Logger}, nil
+	return &Rules{manager: m, builtinFile: o.BuiltinFile, externalURL: ext.String(), logger: o.Logger}, nil
 }
 
-// Apply loads the rule files of cfg (rule_files, evaluated every
-// global.evaluation_interval). Rule groups whose files did not change keep
-// their state; if a file fails to load, the previous rules stay.
-func (r *Rules) Apply(cfg *promconfig.Config) error {
-	files, err := config.RuleFilePaths(cfg.RuleFiles)
+// Apply loads the built-in rule pack (unless turned off) and the rule
+// files of cfg, evaluated every global.evaluation_interval. Rule groups
+// whose files did not change keep their state; if a file fails to load,
+// the previous rules stay. A rule of the user's with the alert name of a
+// built-in one replaces it.
+func (r *Rules) Apply(cfg *config.Config) error {
+	prom := cfg.Prometheus
+	files, err := config.RuleFilePaths(prom.RuleFiles)
 	if err != nil {
 		return err
 	}
-	if err := r.manager.Update(time.Duration(cfg.GlobalConfig.EvaluationInterval), files, cfg.GlobalConfig.ExternalLabels, r.externalURL, nil); err != nil {
+	if cfg.BuiltinRules.Enabled {
+		own, err := userAlerts(files)
+		if err != nil {
+			return err
+		}
+		pack, err := RenderBuiltin(cfg.BuiltinRules, own)
+		if err != nil {
+			return err
+		}
+		if err := writeBuiltin(r.builtinFile, pack); err != nil {
+			return fmt.Errorf("writing the built-in rules: %w", err)
+		}
+		files = append([]string{r.builtinFile}, files...)
+	}
+	if err := r.manager.Update(time.Duration(prom.GlobalConfig.EvaluationInterval), files, prom.GlobalConfig.ExternalLabels, r.externalURL, nil); err != nil {
 		return fmt.Errorf("loading rules: %w", err)
 	}
 	groups := r.manager.RuleGroups()
@@ -96,7 +116,7 @@ func (r *Rules) Apply(cfg *promconfig.Config) error {
 	for _, g := range groups {
 		n += len(g.Rules())
 	}
-	r.logger.Info("rules loaded", "files", len(files), "groups", len(groups), "rules", n)
+	r.logger.Info("rules loaded", "files", len(files), "groups", len(groups), "rules", n, "builtin", cfg.BuiltinRules.Enabled)
 	return nil
 }
 

@@ -100,6 +100,8 @@ type Config struct {
 	CheckFiles []string            `yaml:"check_files,omitempty"`
 	// Probe tunes the server's check scheduler.
 	Probe ProbeConfig `yaml:"probe"`
+	// BuiltinRules is the rule pack shipped with the server.
+	BuiltinRules BuiltinRulesConfig `yaml:"builtin_rules"`
 
 	// The keys below have exactly the meaning they have in prometheus.yml.
 	// They are decoded here so that unknown keys are reported with their
@@ -245,15 +247,16 @@ func Default() *Config {
 // UnmarshalYAML sets the defaults before decoding.
 func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = Config{
-		Server:    DefaultServer,
-		Storage:   DefaultStorage,
-		Ingest:    DefaultIngest,
-		Query:     DefaultQuery,
-		Agent:     DefaultAgent,
-		Inventory: DefaultInventory,
-		State:     DefaultState,
-		Probe:     DefaultProbe,
-		Global:    promconfig.DefaultGlobalConfig,
+		Server:       DefaultServer,
+		Storage:      DefaultStorage,
+		Ingest:       DefaultIngest,
+		Query:        DefaultQuery,
+		Agent:        DefaultAgent,
+		Inventory:    DefaultInventory,
+		State:        DefaultState,
+		Probe:        DefaultProbe,
+		BuiltinRules: DefaultBuiltinRules,
+		Global:       promconfig.DefaultGlobalConfig,
 	}
 	type plain Config
 	return unmarshal((*plain)(c))
@@ -390,6 +393,7 @@ func (c *Config) validate() error {
 	if c.Probe.HistoryRetention < model.Duration(24*time.Hour) {
 		errs = append(errs, yamlconf.Field("must be at least 1d", "probe", "history_retention"))
 	}
+	errs = append(errs, c.BuiltinRules.validate()...)
 	if err := checkconfig.ValidateAll("checks", c.Checks); err != nil {
 		errs = append(errs, err)
 	}

@@ -411,13 +411,14 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		Queryable:   store,
 		Appendable:  store,
 		ExternalURL: &url.URL{Scheme: "http", Host: displayAddr(addr)},
+		BuiltinFile: filepath.Join(dataDir, "rules", "builtin.yml"),
 		Logger:      logger.With("component", "rules"),
 		Registerer:  reg,
 	})
 	if err != nil {
 		return closeOnErr(err)
 	}
-	if err := s.rules.Apply(cfg.Prometheus); err != nil {
+	if err := s.rules.Apply(cfg); err != nil {
 		return closeOnErr(err)
 	}
 	return h.Install(web.Options{
@@ -553,7 +554,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
-		{"rules", func() error { return s.rules.Apply(cfg.Prometheus) }},
+		{"rules", func() error { return s.rules.Apply(cfg) }},
 		{"checks", func() error { return s.applyChecks(context.Background(), cfg) }},
 		{"inventory", func() error {
 			s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter))
