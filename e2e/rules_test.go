@@ -115,6 +115,16 @@ groups:
 	require.Equal(t, 200, getJSON(t, srv.URL+"/api/v1/rules", &rs))
 	require.Len(t, rs.Groups, 3, "the previous rules stay")
 
+	// The runbooks the alerts link to are served by the server.
+	code, body := srv.get("/runbooks/CheckDown")
+	require.Equal(t, 200, code)
+	require.Contains(t, body, "Check first")
+	code, _ = srv.get("/runbooks/NoSuchAlert")
+	require.Equal(t, 404, code)
+	code, body = srv.get("/runbooks/")
+	require.Equal(t, 200, code)
+	require.Contains(t, body, "HostHighCPU")
+
 	out, err := exec.Command(binary, "config", "check", cfg).CombinedOutput()
 	require.Error(t, err)
 	require.Contains(t, string(out), rules)

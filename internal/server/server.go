@@ -39,6 +39,7 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	v1 "github.com/prometheus/prometheus/web/api/v1"
 
+	"github.com/saypro/monitor/docs"
 	"github.com/saypro/monitor/internal/agent"
 	"github.com/saypro/monitor/internal/agentapi"
 	"github.com/saypro/monitor/internal/alerting"
@@ -429,6 +430,7 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		Checks:       s.checks.APIHandler(),
 		CheckPings:   s.checks.PingHandler(),
 		CheckResults: s.ingest.Authorize(s.checks.ResultsHandler()),
+		Runbooks:     docs.Runbooks(),
 		Gatherer:     reg,
 		Reload:       s.requestReload,
 		Logger:       logger.With("component", "web"),

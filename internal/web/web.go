@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +38,9 @@ type Options struct {
 	CheckPings http.Handler
 	// CheckResults receives agents' check results (authenticated by the caller).
 	CheckResults http.Handler
+	// Runbooks are served at /runbooks/<name> from <name>.md, and
+	// README.md at /runbooks/.
+	Runbooks fs.FS
 	// Gatherer backs /metrics.
 	Gatherer prometheus.Gatherer
 	// Reload re-reads the configuration; its error is shown to the caller.
@@ -97,6 +102,25 @@ func (h *Handler) Install(o Options) error {
 	if o.Checks != nil {
 		mux.Handle("/api/v1/checks", o.Checks)
 		mux.Handle("/api/v1/checks/", o.Checks)
+	}
+	if o.Runbooks != nil {
+		mux.HandleFunc("GET /runbooks/{name...}", func(w http.ResponseWriter, r *http.Request) {
+			name := strings.TrimSuffix(r.PathValue("name"), ".md")
+			if name == "" {
+				name = "README"
+			}
+			if strings.ContainsAny(name, "/\\") {
+				http.NotFound(w, r)
+				return
+			}
+			b, err := fs.ReadFile(o.Runbooks, name+".md")
+			if err != nil {
+				http.Error(w, fmt.Sprintf("no runbook named %q; /runbooks/ lists them", name), http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+			_, _ = w.Write(b)
+		})
 	}
 	if o.CheckPings != nil {
 		mux.Handle("/api/v1/heartbeat/", o.CheckPings)
