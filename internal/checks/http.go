@@ -16,6 +16,7 @@ import (
 
 	"github.com/saypro/monitor/internal/agentapi"
 	"github.com/saypro/monitor/internal/config/checkconfig"
+	"github.com/saypro/monitor/internal/jsonapi"
 	"github.com/saypro/monitor/internal/probe"
 )
 
@@ -228,7 +229,7 @@ func (m *Manager) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			apiError(w, http.StatusMethodNotAllowed, "bad_data", "checks are read with GET; they are defined in the configuration")
+			jsonapi.Error(w, http.StatusMethodNotAllowed, "bad_data", "checks are read with GET; they are defined in the configuration")
 			return
 		}
 		rest, _ := strings.CutPrefix(r.URL.Path, ChecksPath)
@@ -244,13 +245,13 @@ func (m *Manager) APIHandler() http.Handler {
 func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 	want := r.URL.Query().Get("state")
 	if want != "" && stateRank[want] == 0 && want != StateUnknown {
-		apiError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("unknown state %q: use up, degraded, down, unknown or pending", want))
+		jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("unknown state %q: use up, degraded, down, unknown or pending", want))
 		return
 	}
 	windows := standardWindows(m.now())
 	all, err := m.uptimes(r, "", windows)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
+		jsonapi.Error(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
 		return
 	}
 	m.mu.RLock()
@@ -267,7 +268,7 @@ func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 	for i := range out {
 		fillUptime(&out[i], all[out[i].Name], windows)
 	}
-	apiOK(w, out)
+	jsonapi.Success(w, out)
 }
 
 func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string) {
@@ -277,7 +278,7 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 	windows = append(windows, monthWindow(y, mo, now.Location()))
 	custom, err := parseWindow(r, now)
 	if err != nil {
-		apiError(w, http.StatusBadRequest, "bad_data", err.Error())
+		jsonapi.Error(w, http.StatusBadRequest, "bad_data", err.Error())
 		return
 	}
 	if custom != nil {
@@ -287,7 +288,7 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 	i, ok := m.byName[name]
 	if !ok {
 		m.mu.RUnlock()
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no check named %q; GET %s lists them", name, ChecksPath))
+		jsonapi.Error(w, http.StatusNotFound, "not_found", fmt.Sprintf("no check named %q; GET %s lists them", name, ChecksPath))
 		return
 	}
 	c := m.checks[i]
@@ -303,7 +304,7 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 	slices.SortFunc(d.Results, func(a, b Result) int { return b.Time.Compare(a.Time) })
 	all, err := m.uptimes(r, name, windows)
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
+		jsonapi.Error(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
 		return
 	}
 	fillUptime(&d.CheckView, all[name], windows)
@@ -314,13 +315,13 @@ func (m *Manager) serveCheck(w http.ResponseWriter, r *http.Request, name string
 		d.Changes, err = m.store.recentChanges(r.Context(), name, changesLimit)
 	}
 	if err != nil {
-		apiError(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
+		jsonapi.Error(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())
 		return
 	}
 	if d.Changes == nil {
 		d.Changes = []Change{}
 	}
-	apiOK(w, d)
+	jsonapi.Success(w, d)
 }
 
 // parseWindow reads ?month=, ?window= or ?from=&to=.
@@ -461,15 +462,4 @@ func (m *Manager) ResultsHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-}
-
-func apiOK(w http.ResponseWriter, data any) {
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": data})
-}
-
-func apiError(w http.ResponseWriter, code int, typ, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]any{"status": "error", "errorType": typ, "error": msg})
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/saypro/monitor/internal/agentapi"
+	"github.com/saypro/monitor/internal/jsonapi"
 )
 
 // MaxHeartbeatSize is the largest heartbeat body accepted (413 beyond).
@@ -78,17 +79,17 @@ func (inv *Inventory) APIHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			apiError(w, http.StatusMethodNotAllowed, "bad_data", "the host inventory is read with GET")
+			jsonapi.Error(w, http.StatusMethodNotAllowed, "bad_data", "the host inventory is read with GET")
 			return
 		}
 		rest, ok := strings.CutPrefix(r.URL.Path, hostsPath)
 		switch {
 		case !ok:
-			apiError(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
+			jsonapi.Error(w, http.StatusNotFound, "not_found", "no such endpoint: "+r.URL.Path)
 		case rest == "":
 			inv.serveHosts(w, r)
 		case rest == "/":
-			apiError(w, http.StatusNotFound, "not_found", "no instance in the path: use "+hostsPath+" for the list or "+hostsPath+"/{instance}")
+			jsonapi.Error(w, http.StatusNotFound, "not_found", "no instance in the path: use "+hostsPath+" for the list or "+hostsPath+"/{instance}")
 		default:
 			inv.serveHost(w, r, rest[1:])
 		}
@@ -102,20 +103,20 @@ func (inv *Inventory) serveHosts(w http.ResponseWriter, r *http.Request) {
 	case "", StatusUp, StatusDown:
 		f.Status = s
 	default:
-		apiError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid status %q: use up or down", s))
+		jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid status %q: use up or down", s))
 		return
 	}
 	for _, l := range q["label"] {
 		name, value, ok := strings.Cut(l, "=")
 		if !ok || name == "" {
-			apiError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid label filter %q: use label=name=value", l))
+			jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid label filter %q: use label=name=value", l))
 			return
 		}
 		if f.Labels == nil {
 			f.Labels = map[string]string{}
 		}
 		if old, dup := f.Labels[name]; dup && old != value {
-			apiError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("label %q is given twice with different values; no host can match", name))
+			jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("label %q is given twice with different values; no host can match", name))
 			return
 		}
 		f.Labels[name] = value
@@ -125,7 +126,7 @@ func (inv *Inventory) serveHosts(w http.ResponseWriter, r *http.Request) {
 		inv.internalError(w, r, err)
 		return
 	}
-	apiSuccess(w, hosts)
+	jsonapi.Success(w, hosts)
 }
 
 func (inv *Inventory) serveHost(w http.ResponseWriter, r *http.Request, instance string) {
@@ -133,21 +134,21 @@ func (inv *Inventory) serveHost(w http.ResponseWriter, r *http.Request, instance
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > MaxEventLimit {
-			apiError(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid limit %q: use a whole number from 1 to %d", s, MaxEventLimit))
+			jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("invalid limit %q: use a whole number from 1 to %d", s, MaxEventLimit))
 			return
 		}
 		limit = n
 	}
 	host, events, err := inv.Host(r.Context(), instance, limit)
 	if errors.Is(err, ErrNotFound) {
-		apiError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no host with instance %q has sent a heartbeat", instance))
+		jsonapi.Error(w, http.StatusNotFound, "not_found", fmt.Sprintf("no host with instance %q has sent a heartbeat", instance))
 		return
 	}
 	if err != nil {
 		inv.internalError(w, r, err)
 		return
 	}
-	apiSuccess(w, struct {
+	jsonapi.Success(w, struct {
 		Host   Host    `json:"host"`
 		Events []Event `json:"events"`
 	}{host, events})
@@ -155,30 +156,9 @@ func (inv *Inventory) serveHost(w http.ResponseWriter, r *http.Request, instance
 
 func (inv *Inventory) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
-		apiError(w, http.StatusServiceUnavailable, "canceled", "request canceled")
+		jsonapi.Error(w, http.StatusServiceUnavailable, "canceled", "request canceled")
 		return
 	}
 	inv.logger.Error("reading the host inventory failed", "path", r.URL.Path, "err", err)
-	apiError(w, http.StatusInternalServerError, "internal", "reading the host inventory failed: "+err.Error())
-}
-
-func apiSuccess(w http.ResponseWriter, data any) {
-	writeJSON(w, http.StatusOK, struct {
-		Status string `json:"status"`
-		Data   any    `json:"data"`
-	}{"success", data})
-}
-
-func apiError(w http.ResponseWriter, code int, errorType, msg string) {
-	writeJSON(w, code, struct {
-		Status    string `json:"status"`
-		ErrorType string `json:"errorType"`
-		Error     string `json:"error"`
-	}{"error", errorType, msg})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	jsonapi.Error(w, http.StatusInternalServerError, "internal", "reading the host inventory failed: "+err.Error())
 }
