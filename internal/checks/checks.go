@@ -180,13 +180,7 @@ func (m *Manager) SetChecks(ctx context.Context, cs []checkconfig.Check) error {
 func (m *Manager) ServerChecks() []checkconfig.Check {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var out []checkconfig.Check
-	for _, c := range m.checks {
-		if c.RunOn.OnServer() {
-			out = append(out, c)
-		}
-	}
-	return out
+	return checkconfig.OnServer(m.checks)
 }
 
 // ChecksFor returns the checks an agent with these labels (its instance

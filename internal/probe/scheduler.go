@@ -127,8 +127,18 @@ func NewScheduler(o SchedulerOptions) (*Scheduler, error) {
 // and schedule; changed ones get a new prober at the same phase; removed
 // ones stop (a run in flight finishes and is still reported). Checks whose
 // prober cannot be built are left out and named in the returned error;
-// the others are applied.
+// the others are applied. Agents apply what the server assigns this way.
 func (s *Scheduler) Apply(checks []checkconfig.Check) error {
+	return s.apply(checks, false)
+}
+
+// ApplyAll is Apply for a configuration that must be taken whole: when a
+// check's prober cannot be built, nothing changes and the error names it.
+func (s *Scheduler) ApplyAll(checks []checkconfig.Check) error {
+	return s.apply(checks, true)
+}
+
+func (s *Scheduler) apply(checks []checkconfig.Check, whole bool) error {
 	var errs []error
 	type built struct {
 		prober Prober
@@ -151,6 +161,16 @@ func (s *Scheduler) Apply(checks []checkconfig.Check) error {
 			continue
 		}
 		fresh[c.Name] = built{p, h}
+	}
+	if whole && len(errs) > 0 {
+		s.mu.Lock()
+		for name, b := range fresh {
+			if e, ok := s.entries[name]; !ok || e.prober != b.prober {
+				closeProber(b.prober, s.opts.Logger)
+			}
+		}
+		s.mu.Unlock()
+		return errors.Join(errs...)
 	}
 	now := s.now()
 	s.mu.Lock()
@@ -377,24 +397,4 @@ func (h *entryHeap) Pop() any {
 	*h = old[:len(old)-1]
 	e.index = -1
 	return e
-}
-
-// Validate builds the prober of every check that env can run and reports
-// those that cannot be built, naming them. Checks that run on agents are
-// built where they run; heartbeat checks need env.Pings.
-func Validate(checks []checkconfig.Check, env Env) error {
-	var errs []error
-	for i := range checks {
-		c := &checks[i]
-		if !c.RunOn.OnServer() {
-			continue
-		}
-		p, err := New(c, env)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("check %q: %w", c.Name, err))
-			continue
-		}
-		closeProber(p, slog.New(slog.DiscardHandler))
-	}
-	return errors.Join(errs...)
 }

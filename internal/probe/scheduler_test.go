@@ -315,3 +315,27 @@ func TestHTTPChecksShareTransports(t *testing.T) {
 	require.NotSame(t, a.transport, d.transport)
 	require.Len(t, env.Transports.m, 3)
 }
+
+func TestApplyAllIsWholeOrNothing(t *testing.T) {
+	col := &collector{}
+	s, err := NewScheduler(SchedulerOptions{Report: col.report, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	var made []*funcProber
+	s.build = func(c *checkconfig.Check, _ Env) (Prober, error) {
+		if c.Target == "bad" {
+			return nil, fmt.Errorf("ca_file holds no PEM certificate")
+		}
+		p := &funcProber{fn: func(context.Context) Result { return Result{Success: true} }}
+		made = append(made, p)
+		return p, nil
+	}
+	a, b := testCheck("a", time.Minute, time.Second), testCheck("b", time.Minute, time.Second)
+	require.NoError(t, s.ApplyAll([]checkconfig.Check{a}))
+	bad := testCheck("c", time.Minute, time.Second)
+	bad.Target = "bad"
+	err = s.ApplyAll([]checkconfig.Check{a, b, bad})
+	require.ErrorContains(t, err, `check "c": ca_file holds no PEM certificate`)
+	require.Len(t, s.entries, 1, "nothing applied")
+	require.False(t, made[0].closed.Load(), "the running check keeps its prober")
+	require.True(t, made[1].closed.Load(), "the prober built for b is released")
+}

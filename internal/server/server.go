@@ -335,7 +335,7 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 	s.prober, err = probe.NewScheduler(probe.SchedulerOptions{
 		Location:    checks.LocationServer,
 		Concurrency: cfg.Probe.MaxConcurrent,
-		Env:         s.probeEnv(),
+		Env:         probe.Env{Logger: logger.With("component", "probe"), Pings: s.checks},
 		Report:      s.checks.Record,
 		Logger:      logger.With("component", "prober"),
 		Registerer:  reg,
@@ -438,25 +438,17 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 	})
 }
 
-// probeEnv is what the server's probers get from the process.
-func (s *server) probeEnv() probe.Env {
-	return probe.Env{Logger: s.logger.With("component", "probe"), Pings: s.checks}
-}
-
-// applyChecks hands the configured checks to the register and those the
-// server runs to its scheduler. Every prober is built first, so that a
-// check that cannot run (a CA file that does not parse) fails the start
-// or the reload as a whole, naming the check.
+// applyChecks hands the checks the server runs to its scheduler, whole or
+// not at all (a check whose prober cannot be built, such as one with a CA
+// file that does not parse, fails the start or the reload, named), then
+// every configured check to the register.
 func (s *server) applyChecks(ctx context.Context, cfg *config.Config) error {
-	if err := probe.Validate(cfg.Checks, s.probeEnv()); err != nil {
+	own := checkconfig.OnServer(cfg.Checks)
+	if err := s.prober.ApplyAll(own); err != nil {
 		return fmt.Errorf("checks: %w", err)
 	}
 	if err := s.checks.SetChecks(ctx, cfg.Checks); err != nil {
 		return err
-	}
-	own := s.checks.ServerChecks()
-	if err := s.prober.Apply(own); err != nil {
-		return fmt.Errorf("checks: %w", err)
 	}
 	s.logger.Info("checks configured", "total", len(cfg.Checks), "on_server", len(own), "on_agents", len(cfg.Checks)-len(own))
 	return nil

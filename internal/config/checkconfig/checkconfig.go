@@ -124,6 +124,17 @@ type RunOn struct {
 // OnServer reports whether the server runs the check itself.
 func (r RunOn) OnServer() bool { return len(r.Agents) == 0 }
 
+// OnServer returns the checks of cs that the server runs itself.
+func OnServer(cs []Check) []Check {
+	var out []Check
+	for _, c := range cs {
+		if c.RunOn.OnServer() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Matches reports whether an agent with these labels runs the check.
 func (r RunOn) Matches(agentLabels map[string]string) bool {
 	if len(r.Agents) == 0 {
