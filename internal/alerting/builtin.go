@@ -62,25 +62,6 @@ func RenderBuiltin(c config.BuiltinRulesConfig, skip map[string]bool) ([]byte, e
 	return b.Bytes(), nil
 }
 
-// userAlerts returns the alert names defined in the rule files.
-func userAlerts(files []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for _, f := range files {
-		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation)
-		if len(errs) > 0 {
-			return nil, errs[0]
-		}
-		for _, g := range groups.Groups {
-			for _, r := range g.Rules {
-				if r.Alert != "" {
-					out[r.Alert] = true
-				}
-			}
-		}
-	}
-	return out, nil
-}
-
 // writeBuiltin writes the rendered pack to path atomically.
 func writeBuiltin(path string, content []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {

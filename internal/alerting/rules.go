@@ -95,11 +95,7 @@ func (r *Rules) Apply(cfg *config.Config) error {
 		return err
 	}
 	if cfg.BuiltinRules.Enabled {
-		own, err := userAlerts(files)
-		if err != nil {
-			return err
-		}
-		pack, err := RenderBuiltin(cfg.BuiltinRules, own)
+		pack, err := RenderBuiltin(cfg.BuiltinRules, cfg.RuleAlerts)
 		if err != nil {
 			return err
 		}

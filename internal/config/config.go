@@ -112,6 +112,9 @@ type Config struct {
 	// RuleFiles are globs of Prometheus rule files (alerting and recording
 	// rules), evaluated against the embedded store.
 	RuleFiles []string `yaml:"rule_files,omitempty"`
+	// RuleAlerts are the alert names the rule files define, read when the
+	// configuration was loaded; built-in rules of these names are left out.
+	RuleAlerts map[string]bool `yaml:"-"`
 
 	// Prometheus is the Prometheus configuration built from global,
 	// scrape_configs and scrape_config_files, loaded and validated by
@@ -316,7 +319,7 @@ func Parse(data []byte, filename string) (*Config, error) {
 		return nil, yamlconf.Annotate(filename, data, err)
 	}
 	c.Prometheus = prom
-	if err := checkRuleFiles(prom.RuleFiles); err != nil {
+	if c.RuleAlerts, err = checkRuleFiles(prom.RuleFiles); err != nil {
 		return nil, err
 	}
 	c.RuleFiles = prom.RuleFiles

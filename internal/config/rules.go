@@ -26,22 +26,33 @@ func RuleFilePaths(patterns []string) ([]string, error) {
 
 // checkRuleFiles parses every rule file as Prometheus does, so that a bad
 // rule is a configuration error naming its file (and line, where the
-// parser knows it) at start, reload and `config check`.
-func checkRuleFiles(patterns []string) error {
+// parser knows it) at start, reload and `config check`. It returns the
+// names of the alerts the files define.
+func checkRuleFiles(patterns []string) (map[string]bool, error) {
 	files, err := RuleFilePaths(patterns)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	alerts := map[string]bool{}
 	var errs []error
 	for _, f := range files {
-		if _, ferrs := rulefmt.ParseFile(f, false, model.UTF8Validation); len(ferrs) > 0 {
+		groups, ferrs := rulefmt.ParseFile(f, false, model.UTF8Validation)
+		if len(ferrs) > 0 {
 			for _, e := range ferrs {
 				if !strings.HasPrefix(e.Error(), f) {
 					e = fmt.Errorf("%s: %w", f, e)
 				}
 				errs = append(errs, e)
 			}
+			continue
+		}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					alerts[r.Alert] = true
+				}
+			}
 		}
 	}
-	return errors.Join(errs...)
+	return alerts, errors.Join(errs...)
 }
