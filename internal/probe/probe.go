@@ -132,42 +132,48 @@ func (e Env) secret(value, envName string) (string, error) {
 	return v, nil
 }
 
-// builders makes the Prober of each kind; each kind's file adds itself in
-// its own function so that New stays a table.
-type builder func(c *checkconfig.Check, env Env) (Prober, error)
-
-func builders() map[string]builder {
-	return map[string]builder{
-		checkconfig.KindHTTP:      newHTTP,
-		checkconfig.KindTLS:       newTLS,
-		checkconfig.KindTCP:       newTCP,
-		checkconfig.KindDNS:       newDNS,
-		checkconfig.KindICMP:      newICMP,
-		checkconfig.KindPostgres:  newPostgres,
-		checkconfig.KindMySQL:     newMySQL,
-		checkconfig.KindRedis:     newRedis,
-		checkconfig.KindMongoDB:   newMongoDB,
-		checkconfig.KindNginx:     newNginx,
-		checkconfig.KindApache:    newApache,
-		checkconfig.KindHeartbeat: newHeartbeat,
-		checkconfig.KindProcess:   newProcess,
-		checkconfig.KindPort:      newPort,
-		checkconfig.KindSystemd:   newSystemd,
-		checkconfig.KindFileAge:   newFileAge,
-	}
-}
-
-// New builds the Prober of a validated check. Errors are about the
-// check's settings (a CA file that does not parse), named by the caller.
+// New builds the Prober of a validated check, with the constructor of its
+// kind (one file each). Errors are about the check's settings (a CA file
+// that does not parse), named by the caller.
 func New(c *checkconfig.Check, env Env) (Prober, error) {
-	b, ok := builders()[c.Kind]
-	if !ok {
-		return nil, fmt.Errorf("unknown kind %q", c.Kind)
-	}
 	if env.Logger == nil {
 		env.Logger = slog.New(slog.DiscardHandler)
 	}
-	return b(c, env)
+	switch c.Kind {
+	case checkconfig.KindHTTP:
+		return newHTTP(c, env)
+	case checkconfig.KindTLS:
+		return newTLS(c, env)
+	case checkconfig.KindTCP:
+		return newTCP(c, env)
+	case checkconfig.KindDNS:
+		return newDNS(c, env)
+	case checkconfig.KindICMP:
+		return newICMP(c, env)
+	case checkconfig.KindPostgres:
+		return newPostgres(c, env)
+	case checkconfig.KindMySQL:
+		return newMySQL(c, env)
+	case checkconfig.KindRedis:
+		return newRedis(c, env)
+	case checkconfig.KindMongoDB:
+		return newMongoDB(c, env)
+	case checkconfig.KindNginx:
+		return newNginx(c, env)
+	case checkconfig.KindApache:
+		return newApache(c, env)
+	case checkconfig.KindHeartbeat:
+		return newHeartbeat(c, env)
+	case checkconfig.KindProcess:
+		return newProcess(c, env)
+	case checkconfig.KindPort:
+		return newPort(c, env)
+	case checkconfig.KindSystemd:
+		return newSystemd(c, env)
+	case checkconfig.KindFileAge:
+		return newFileAge(c, env)
+	}
+	return nil, fmt.Errorf("unknown kind %q", c.Kind)
 }
 
 // failing is a prober that cannot run for a reason found when it was

@@ -81,10 +81,10 @@ func addTLSMetrics(r *Result, cs *tls.ConnectionState, warnWithin time.Duration,
 	}
 	leaf := cs.PeerCertificates[0]
 	r.Add("probe_ssl_last_chain_info", 1,
-		"fingerprint_sha256", fmt.Sprintf("%x", sha256Sum(leaf.Raw)),
+		"fingerprint_sha256", fmt.Sprintf("%x", sha256.Sum256(leaf.Raw)),
 		"subject", leaf.Subject.String(),
 		"issuer", leaf.Issuer.String(),
-		"subjectalternative", joinSANs(leaf.DNSNames),
+		"subjectalternative", strings.Join(leaf.DNSNames, ","),
 		"serialnumber", fmt.Sprintf("%x", leaf.SerialNumber))
 	r.Add("probe_tls_version_info", 1, "version", tls.VersionName(cs.Version))
 	left := earliest.Sub(now)
@@ -106,7 +106,3 @@ func humanDays(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d minutes", int(d.Minutes()))
 }
-
-func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
-
-func joinSANs(names []string) string { return strings.Join(names, ",") }
