@@ -50,10 +50,11 @@ func newCheckRunner(a *Agent, reg prometheus.Registerer) (*checkRunner, error) {
 		Location: a.instance,
 		Env:      probe.Env{Logger: a.logger.With("component", "probe"), ProcPath: a.opts.Collect.Paths.Proc},
 		Report:   r.report,
-		Logger:   a.logger.With("component", "checks"),
-		// The agent's own registry: a Registerer shared with the server
-		// (the in-process agent) already has the server's scheduler.
-		Registerer: nil,
+		// No Registerer: the scheduler's metrics stay in a registry of
+		// its own, unexposed, because the in-process agent shares the
+		// server's registry, which has the server scheduler's metrics of
+		// the same names.
+		Logger: a.logger.With("component", "checks"),
 	})
 	if err != nil {
 		return nil, err

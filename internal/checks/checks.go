@@ -264,14 +264,13 @@ func (m *Manager) record(ctx context.Context, check, location string, r Result) 
 		st.LastRun, st.Duration = r.Time, time.Duration(r.Duration*float64(time.Second))
 	}
 	changed := st.State != r.State
+	if !changed && r.State != "up" {
+		// Keep the latest reason of a lasting problem for the API.
+		st.Reason = r.Reason
+	}
 	m.mu.Unlock()
 	if changed {
 		m.setState(ctx, k, r.State, r.Reason, r.Time)
-	} else if r.State != "up" {
-		// Keep the latest reason of a lasting problem for the API.
-		m.mu.Lock()
-		st.Reason = r.Reason
-		m.mu.Unlock()
 	}
 }
 
