@@ -389,13 +389,11 @@ func (s *icmpSession) match(rep icmpReply, sent int) (int, bool) {
 func (s *icmpSession) read(out chan<- icmpReply, stop <-chan struct{}) {
 	defer close(out)
 	proto := 1 // iana.ProtocolICMP
-	var readFrom func([]byte) (int, int, net.Addr, error)
+	// Without control messages the hop limit is unknown (-1).
+	readFrom := func(b []byte) (int, int, net.Addr, error) { n, a, err := s.conn.ReadFrom(b); return n, -1, a, err }
 	if s.v6 {
 		proto = 58 // iana.ProtocolIPv6ICMP
-		pc := s.conn.IPv6PacketConn()
-		if pc.SetControlMessage(ipv6.FlagHopLimit, true) != nil {
-			readFrom = func(b []byte) (int, int, net.Addr, error) { n, a, err := s.conn.ReadFrom(b); return n, -1, a, err }
-		} else {
+		if pc := s.conn.IPv6PacketConn(); pc.SetControlMessage(ipv6.FlagHopLimit, true) == nil {
 			readFrom = func(b []byte) (int, int, net.Addr, error) {
 				n, cm, a, err := pc.ReadFrom(b)
 				if cm == nil {
@@ -404,18 +402,13 @@ func (s *icmpSession) read(out chan<- icmpReply, stop <-chan struct{}) {
 				return n, cm.HopLimit, a, err
 			}
 		}
-	} else {
-		pc := s.conn.IPv4PacketConn()
-		if pc.SetControlMessage(ipv4.FlagTTL, true) != nil {
-			readFrom = func(b []byte) (int, int, net.Addr, error) { n, a, err := s.conn.ReadFrom(b); return n, -1, a, err }
-		} else {
-			readFrom = func(b []byte) (int, int, net.Addr, error) {
-				n, cm, a, err := pc.ReadFrom(b)
-				if cm == nil {
-					return n, -1, a, err
-				}
-				return n, cm.TTL, a, err
+	} else if pc := s.conn.IPv4PacketConn(); pc.SetControlMessage(ipv4.FlagTTL, true) == nil {
+		readFrom = func(b []byte) (int, int, net.Addr, error) {
+			n, cm, a, err := pc.ReadFrom(b)
+			if cm == nil {
+				return n, -1, a, err
 			}
+			return n, cm.TTL, a, err
 		}
 	}
 	buf := make([]byte, 65536)
