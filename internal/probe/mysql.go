@@ -45,18 +45,11 @@ func newMySQL(c *checkconfig.Check, env Env) (Prober, error) {
 		return nil, fmt.Errorf("target is not a MySQL DSN (user:pass@tcp(host:3306)/db or mysql://user:pass@host:3306/db): %s",
 			sqlScrub(err.Error(), c.Target, string(db.Password)))
 	}
-	password, err := env.secret(string(db.Password), db.PasswordEnv)
+	passwords, err := sqlCredentials(db, env, &cfg.User, &cfg.Passwd)
 	if err != nil {
 		// Shown on the check rather than failing the configuration, as
 		// for every kind.
 		return failing(err.Error()), nil
-	}
-	passwords := []string{cfg.Passwd, password}
-	if db.Username != "" {
-		cfg.User = db.Username
-	}
-	if password != "" {
-		cfg.Passwd = password
 	}
 	cfg.Logger = mysqlLogger{env.Logger.With("check", c.Name)}
 	// The connector is built once so that a setting the driver refuses is

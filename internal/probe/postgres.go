@@ -51,18 +51,11 @@ func newPostgres(c *checkconfig.Check, env Env) (Prober, error) {
 		return nil, fmt.Errorf("target is not a PostgreSQL DSN (a postgres:// URL or key=value pairs): %s",
 			sqlScrub(err.Error(), c.Target, string(db.Password)))
 	}
-	password, err := env.secret(string(db.Password), db.PasswordEnv)
+	passwords, err := sqlCredentials(db, env, &cfg.User, &cfg.Password)
 	if err != nil {
 		// Shown on the check rather than failing the configuration, as
 		// for every kind.
 		return failing(err.Error()), nil
-	}
-	passwords := []string{cfg.Password, password}
-	if db.Username != "" {
-		cfg.User = db.Username
-	}
-	if password != "" {
-		cfg.Password = password
 	}
 	// One connection runs a handful of statements: preparing each would
 	// double the round trips, and the simple protocol lets the configured
@@ -229,6 +222,24 @@ func sqlReplicationLag(r *Result, db *checkconfig.Database, seconds float64) {
 			r.Warnf("replication lag %s, above max_replication_lag %s", roundDuration(lag), db.MaxReplicationLag)
 		}
 	}
+}
+
+// sqlCredentials applies the check's username and password (or
+// password_env) over those of the DSN, and returns every password in play,
+// to be scrubbed from messages.
+func sqlCredentials(db *checkconfig.Database, env Env, user, password *string) ([]string, error) {
+	pw, err := env.secret(string(db.Password), db.PasswordEnv)
+	if err != nil {
+		return nil, err
+	}
+	passwords := []string{*password, pw}
+	if db.Username != "" {
+		*user = db.Username
+	}
+	if pw != "" {
+		*password = pw
+	}
+	return passwords, nil
 }
 
 // sqlScrub takes the secrets out of a driver's message: the DSN's
