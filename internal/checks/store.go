@@ -3,8 +3,6 @@ package checks
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/saypro/monitor/internal/probe"
@@ -140,22 +138,44 @@ func (s store) pings(ctx context.Context) (map[string]probe.Ping, error) {
 }
 
 // register records the first appearance of checks not yet known and
-// returns when every one of names was first seen.
+// returns when every one of names was first seen: one read of the
+// registry, and an insert for each new check only.
 func (s store) register(ctx context.Context, names []string, now time.Time) (map[string]time.Time, error) {
 	out := map[string]time.Time{}
 	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		clear(out) // WriteTx may run the transaction again
+		rows, err := tx.QueryContext(ctx, "SELECT check_name, first_seen_ms FROM check_registry")
+		if err != nil {
+			return err
+		}
+		known := map[string]time.Time{}
+		for rows.Next() {
+			var (
+				n string
+				t int64
+			)
+			if err := rows.Scan(&n, &t); err != nil {
+				rows.Close()
+				return err
+			}
+			known[n] = fromMs(t)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
 		for _, n := range names {
+			if t, ok := known[n]; ok {
+				out[n] = t
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, "INSERT INTO check_registry (check_name, first_seen_ms) VALUES ($1, $2) ON CONFLICT (check_name) DO NOTHING", n, ms(now)); err != nil {
 				return err
 			}
-			var t int64
-			if err := tx.QueryRowContext(ctx, "SELECT first_seen_ms FROM check_registry WHERE check_name = $1", n).Scan(&t); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return fmt.Errorf("check %q vanished from the registry", n)
-				}
-				return err
-			}
-			out[n] = fromMs(t)
+			out[n] = fromMs(ms(now))
 		}
 		return nil
 	})
