@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -98,31 +97,42 @@ func (c *BuiltinRulesConfig) validate() []error {
 		}
 	}
 	t := c.Thresholds
-	percents := map[string]float64{
-		"cpu_percent": t.CPUPercent, "disk_free_percent": t.DiskFreePercent, "inodes_free_percent": t.InodesFreePercent,
-		"memory_available_percent": t.MemoryAvailablePercent, "packet_loss_percent": t.PacketLossPercent,
-	}
-	for _, k := range slices.Sorted(maps.Keys(percents)) {
-		if v := percents[k]; v <= 0 || v >= 100 {
-			errs = append(errs, yamlconf.Field("must be between 0 and 100 (exclusive)", "builtin_rules", "thresholds", k))
+	const (
+		percent  = "must be between 0 and 100 (exclusive)"
+		positive = "must be positive"
+		nonNeg   = "must not be negative"
+	)
+	for _, v := range []struct {
+		key   string
+		value float64
+		rule  string
+	}{
+		{"cpu_percent", t.CPUPercent, percent},
+		{"disk_free_percent", t.DiskFreePercent, percent},
+		{"inodes_free_percent", t.InodesFreePercent, percent},
+		{"memory_available_percent", t.MemoryAvailablePercent, percent},
+		{"packet_loss_percent", t.PacketLossPercent, percent},
+		{"disk_fill_hours", t.DiskFillHours, positive},
+		{"swap_pages_per_second", t.SwapPagesPerSecond, positive},
+		{"web_latency_seconds", t.WebLatencySeconds, positive},
+		{"database_latency_seconds", t.DatabaseLatencySeconds, positive},
+		{"cert_expiry_days", t.CertExpiryDays, positive},
+		{"network_errors_per_second", t.NetworkErrorsPerSecond, positive},
+		{"lock_waits", t.LockWaits, nonNeg},
+		{"cpu_for", float64(t.CPUFor), nonNeg},
+		{"reboot_window", float64(t.RebootWindow), nonNeg},
+		{"check_down_for", float64(t.CheckDownFor), nonNeg},
+		{"check_degraded_for", float64(t.CheckDegradedFor), nonNeg},
+	} {
+		bad := v.value < 0
+		switch v.rule {
+		case percent:
+			bad = v.value <= 0 || v.value >= 100
+		case positive:
+			bad = v.value <= 0
 		}
-	}
-	positive := map[string]float64{
-		"disk_fill_hours": t.DiskFillHours, "swap_pages_per_second": t.SwapPagesPerSecond,
-		"web_latency_seconds": t.WebLatencySeconds, "database_latency_seconds": t.DatabaseLatencySeconds,
-		"cert_expiry_days": t.CertExpiryDays, "network_errors_per_second": t.NetworkErrorsPerSecond,
-	}
-	for _, k := range slices.Sorted(maps.Keys(positive)) {
-		if v := positive[k]; v <= 0 {
-			errs = append(errs, yamlconf.Field("must be positive", "builtin_rules", "thresholds", k))
-		}
-	}
-	if t.LockWaits < 0 {
-		errs = append(errs, yamlconf.Field("must not be negative", "builtin_rules", "thresholds", "lock_waits"))
-	}
-	for k, v := range map[string]model.Duration{"cpu_for": t.CPUFor, "reboot_window": t.RebootWindow, "check_down_for": t.CheckDownFor, "check_degraded_for": t.CheckDegradedFor} {
-		if v < 0 {
-			errs = append(errs, yamlconf.Field("must not be negative", "builtin_rules", "thresholds", k))
+		if bad {
+			errs = append(errs, yamlconf.Field(v.rule, "builtin_rules", "thresholds", v.key))
 		}
 	}
 	return errs
