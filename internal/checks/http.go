@@ -244,7 +244,7 @@ func (m *Manager) APIHandler() http.Handler {
 
 func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 	want := r.URL.Query().Get("state")
-	if want != "" && stateRank[want] == 0 && want != StateUnknown {
+	if _, known := stateRank[want]; want != "" && !known {
 		jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("unknown state %q: use up, degraded, down, unknown or pending", want))
 		return
 	}
