@@ -124,23 +124,21 @@ func TestHangingCheckDoesNotDelayOthers(t *testing.T) {
 func TestRunStillGoingIsSkipped(t *testing.T) {
 	release := make(chan struct{})
 	var running atomic.Int32
-	probers := map[string]*funcProber{"slow": {fn: func(ctx context.Context) Result {
+	// A prober that ignores its deadline: the case skipping guards against.
+	probers := map[string]*funcProber{"slow": {fn: func(context.Context) Result {
 		running.Add(1)
 		defer running.Add(-1)
-		select {
-		case <-release:
-		case <-ctx.Done():
-		}
+		<-release
 		return Result{Success: true}
 	}}}
 	col := &collector{}
 	reg := prometheus.NewRegistry()
 	s := newTestScheduler(t, 4, probers, col, reg)
-	// Timeout 1s = interval: each run lasts about a whole interval, so
-	// the next due run finds it still going at least once in 3.5s.
 	require.NoError(t, s.Apply([]checkconfig.Check{testCheck("slow", time.Second, time.Second)}))
+	// The first run (within the first second) lasts until 2.5s, so the
+	// check falls due at least once while it is still going.
+	time.AfterFunc(2500*time.Millisecond, func() { close(release) })
 	runFor(t, s, 3500*time.Millisecond)
-	close(release)
 	require.LessOrEqual(t, running.Load(), int32(0))
 	require.GreaterOrEqual(t, testutil.ToFloat64(s.skipped), 1.0)
 }
