@@ -14,9 +14,9 @@ LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
 RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
              ./internal/inventory/... ./internal/state/... ./internal/probe/... \
-             ./internal/checks/...
+             ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/...
 
-.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe clean
+.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting clean
 
 all: build
 
@@ -53,6 +53,8 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeWriteRequest -fuzztime $(FUZZTIME) ./internal/ingest
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzParseAlertmanager -fuzztime $(FUZZTIME) ./internal/config
+	$(GO) test -run '^$$' -fuzz FuzzIncidentFilter -fuzztime $(FUZZTIME) ./internal/incident
 	$(GO) test -run '^$$' -fuzz FuzzParseAgent -fuzztime $(FUZZTIME) ./internal/config/agentconfig
 	$(GO) test -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/collector
 	$(GO) test -run '^$$' -fuzz FuzzNetlink -fuzztime $(FUZZTIME) ./internal/collector
@@ -77,6 +79,9 @@ bench-agent: build
 
 bench-probe: build
 	bench/probe/run.sh
+
+bench-alerting: build
+	bench/alerting/run.sh
 
 clean:
 	rm -rf bin

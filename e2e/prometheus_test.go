@@ -31,6 +31,23 @@ func requireTool(t *testing.T, name, pkg string) string {
 	return path
 }
 
+// startPeer runs a peer binary until the test ends, and shows its output
+// if the test fails.
+func startPeer(t *testing.T, name, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s logs:\n%s", name, logs.String())
+		}
+	})
+}
+
 func freePort(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -67,22 +84,12 @@ remote_write:
       batch_send_deadline: 1s
 `, promAddr, srv.URL, testToken))
 
-	cmd := exec.Command(prometheus,
+	startPeer(t, "prometheus", prometheus,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+promAddr,
 		"--log.level=warn",
 	)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus logs:\n%s", logs.String())
-		}
-	})
 
 	// Prometheus's own series arrive by remote write with its labels.
 	query := `up{job="prometheus",replica="peer"}`

@@ -31,6 +31,8 @@ TOKEN=bench-ingest-token-0123456789
 
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 # --- preflight --------------------------------------------------------------
 for s in $BENCH_SERVERS; do
@@ -66,22 +68,9 @@ loadgen_pid=""
 # stop_server ends the server this script started (by its pid): SIGTERM,
 # then SIGKILL after BENCH_STOP_TIMEOUT seconds.
 stop_server() {
-	[[ -n $server_pid ]] || return 0
 	local pid=$server_pid
 	server_pid=""
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		local i
-		for ((i = 0; i < BENCH_STOP_TIMEOUT * 2; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.5
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			log "$server_name did not stop within ${BENCH_STOP_TIMEOUT}s; killing it"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || true
+	stop_pid "$server_name" "$pid"
 }
 
 cleanup() {

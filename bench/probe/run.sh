@@ -40,6 +40,8 @@ TOKEN=bench-probe-token-0123456789
 
 log() { printf '%s bench-probe: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$root/bench/lib.sh"
 
 # --- preflight --------------------------------------------------------------
 [[ $BENCH_CHECKS =~ ^[1-9][0-9]*$ ]] || die "BENCH_CHECKS must be a positive integer, not '$BENCH_CHECKS'"
@@ -82,19 +84,8 @@ bg_pid=""
 
 # stop NAME: SIGTERM, then SIGKILL after BENCH_STOP_TIMEOUT seconds.
 stop() {
-	local name=$1 pid=${pid_of[$1]:-} i
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < BENCH_STOP_TIMEOUT * 4; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.25
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "$name (pid $pid) did not stop within ${BENCH_STOP_TIMEOUT}s of SIGTERM; killing it"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || true
-	unset "pid_of[$name]"
+	stop_pid "$1" "${pid_of[$1]:-}"
+	unset "pid_of[$1]"
 }
 
 cleanup() {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -103,6 +104,10 @@ type Config struct {
 	// BuiltinRules is the rule pack shipped with the server.
 	BuiltinRules BuiltinRulesConfig `yaml:"builtin_rules"`
 
+	// Alertmanager configures notifications: the embedded Alertmanager's
+	// routes and receivers, maintenance windows and silence reminders.
+	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
+
 	// The keys below have exactly the meaning they have in prometheus.yml.
 	// They are decoded here so that unknown keys are reported with their
 	// line; the loaded Prometheus view of them is in Prometheus.
@@ -138,6 +143,10 @@ type ServerConfig struct {
 	// less memory and more CPU. The GOGC environment variable, when set,
 	// wins, as it does for every Go program.
 	GoGC int `yaml:"go_gc"`
+	// ExternalURL is the URL people reach the server at, for links in
+	// notifications (incident pages, ack links, generator links); empty
+	// means http://<listen address>, which only works on this host.
+	ExternalURL string `yaml:"external_url,omitempty"`
 }
 
 // StorageConfig configures the embedded metrics store.
@@ -259,6 +268,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		State:        DefaultState,
 		Probe:        DefaultProbe,
 		BuiltinRules: DefaultBuiltinRules,
+		Alertmanager: DefaultAlertmanager,
 		Global:       promconfig.DefaultGlobalConfig,
 	}
 	type plain Config
@@ -307,7 +317,13 @@ func LoadFile(filename string) (*Config, error) {
 // messages and to resolve relative paths; it may be empty.
 func Parse(data []byte, filename string) (*Config, error) {
 	var c Config
-	if err := yamlconf.Decode(data, filename, &c, func() error { return c.validate() }); err != nil {
+	validate := func() error {
+		if err := c.validate(); err != nil {
+			return err
+		}
+		return c.Alertmanager.load(filename)
+	}
+	if err := yamlconf.Decode(data, filename, &c, validate); err != nil {
 		return nil, err
 	}
 	c.File = filename
@@ -335,6 +351,11 @@ func (c *Config) validate() error {
 	}
 	if c.Server.DataDir == "" {
 		errs = append(errs, yamlconf.Field("must not be empty", "server", "data_dir"))
+	}
+	if c.Server.ExternalURL != "" {
+		if u, err := url.Parse(c.Server.ExternalURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, yamlconf.Field(fmt.Sprintf("%q is not an http(s) URL such as https://monitor.example.com", c.Server.ExternalURL), "server", "external_url"))
+		}
 	}
 	if c.Server.GoGC < 10 || c.Server.GoGC > 1000 {
 		errs = append(errs, yamlconf.Field("must be between 10 and 1000", "server", "go_gc"))
@@ -397,6 +418,7 @@ func (c *Config) validate() error {
 		errs = append(errs, yamlconf.Field("must be at least 1d", "probe", "history_retention"))
 	}
 	errs = append(errs, c.BuiltinRules.validate()...)
+	errs = append(errs, c.Alertmanager.validate()...)
 	if err := checkconfig.ValidateAll("checks", c.Checks); err != nil {
 		errs = append(errs, err)
 	}

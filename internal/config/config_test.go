@@ -71,7 +71,15 @@ func TestBadFiles(t *testing.T) {
 	// Each bad file and the lines its error must contain, in order.
 	expected := map[string][]string{
 		"bad-duration.bad.yml": {`bad-duration.bad.yml:2: unknown unit " days" in duration "30 days"`},
-		"bad-size.bad.yml":     {`bad-size.bad.yml:2: invalid size "lots"`},
+		"alertmanager-windows.bad.yml": {
+			`alertmanager-windows.bad.yml:5: maintenance window "nightly": every "fortnight": use day, week or month`,
+			`alertmanager-windows.bad.yml:6: maintenance window "nightly": start "25:00": use a time of day such as 02:30`,
+			`alertmanager-windows.bad.yml:8: maintenance window "weekly": every: week needs weekdays`,
+			`alertmanager-windows.bad.yml:12: maintenance window "weekly": needs a positive duration`,
+			`alertmanager-windows.bad.yml:13: maintenance window "weekly": unknown time zone "Mars/Olympus"`,
+		},
+		"alertmanager-route.bad.yml": {`alertmanager-route.bad.yml:2: alertmanager.config: undefined receiver "nobody" used in route`},
+		"bad-size.bad.yml":           {`bad-size.bad.yml:2: invalid size "lots"`},
 		"agent-inventory-state.bad.yml": {
 			`agent-inventory-state.bad.yml:4: agent.interval: must be at least 1s`,
 			`agent-inventory-state.bad.yml:2: agent.labels: label "job" is set by the agent`,
@@ -141,6 +149,75 @@ func FuzzParse(f *testing.F) {
 		c, err := Parse(data, "fuzz.yml")
 		if err == nil && c.Prometheus == nil {
 			t.Fatal("valid configuration without its Prometheus part")
+		}
+	})
+}
+
+func TestAlertmanagerSection(t *testing.T) {
+	c, err := LoadFile("testdata/alertmanager.good.yml")
+	require.NoError(t, err)
+	am := c.Alertmanager
+	require.NotNil(t, am.Parsed)
+	require.Equal(t, "oncall", am.Parsed.Route.Receiver)
+	require.Len(t, am.Parsed.Receivers, 2)
+	require.Len(t, am.Parsed.Receivers[0].WebhookConfigs, 1)
+	require.Len(t, am.Extensions["oncall"].Twilio, 1, "twilio_configs are taken out for SayPro")
+	require.NotContains(t, am.Original, "twilio_configs", "Alertmanager never sees SayPro's keys")
+	require.Equal(t, model.Duration(30*time.Minute), am.SilenceReminder.Before)
+	require.Len(t, am.MaintenanceWindows, 2)
+	w := am.MaintenanceWindows[0]
+	require.Equal(t, []time.Weekday{time.Tuesday}, w.Days)
+	require.Equal(t, 2*time.Hour, w.StartOffset)
+	require.Equal(t, "Africa/Johannesburg", w.Location.String())
+	require.Len(t, w.Selectors, 2)
+
+	// Without a section: the built-in configuration, one receiver with no
+	// integrations.
+	d := Default()
+	require.Equal(t, "default", d.Alertmanager.Parsed.Route.Receiver)
+	require.Equal(t, model.Duration(time.Hour), d.Alertmanager.SilenceReminder.Before)
+}
+
+func TestAlertmanagerConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "am.yml"), []byte("route: {receiver: x}\nreceivers: [{name: x}]\ntemplates: ['tmpl/*.tmpl']\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cfg.yml"), []byte("alertmanager:\n  config_file: am.yml\n"), 0o600))
+	c, err := LoadFile(filepath.Join(dir, "cfg.yml"))
+	require.NoError(t, err)
+	require.Equal(t, "x", c.Alertmanager.Parsed.Route.Receiver)
+	require.Equal(t, []string{filepath.Join(dir, "tmpl/*.tmpl")}, c.Alertmanager.Parsed.Templates, "template paths are relative to the file")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "both.yml"), []byte("alertmanager:\n  config_file: am.yml\n  config: {route: {receiver: x}}\n"), 0o600))
+	_, err = LoadFile(filepath.Join(dir, "both.yml"))
+	require.ErrorContains(t, err, "config and config_file are mutually exclusive")
+
+	_, err = LoadFile(filepath.Join(dir, "missing.yml"))
+	require.Error(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "gone.yml"), []byte("alertmanager:\n  config_file: nothere.yml\n"), 0o600))
+	_, err = LoadFile(filepath.Join(dir, "gone.yml"))
+	require.ErrorContains(t, err, "nothere.yml")
+}
+
+// FuzzParseAlertmanager feeds Alertmanager configurations, with SayPro's
+// receiver keys, to the parser: it returns a configuration or an error,
+// never panics, and never hands Alertmanager a SayPro key.
+func FuzzParseAlertmanager(f *testing.F) {
+	f.Add([]byte(DefaultAlertmanagerYAML))
+	b, err := os.ReadFile("testdata/alertmanager.good.yml")
+	require.NoError(f, err)
+	f.Add(b)
+	f.Add([]byte("route: {receiver: a}\nreceivers:\n  - name: a\n    sms_configs: [{url: 'http://x/{{ .To }}', to: ['1']}]\n    alertmanager_configs: [{url: 'http://am:9093'}]\n"))
+	f.Add([]byte("receivers: [{name: a, twilio_configs: 3}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		parsed, _, original, err := ParseAlertmanager(data)
+		if err != nil {
+			return
+		}
+		if parsed == nil || parsed.Route == nil {
+			t.Fatal("a configuration without a route was accepted")
+		}
+		if strings.Contains(original, "twilio_configs:") || strings.Contains(original, "sms_configs:") {
+			t.Fatalf("a SayPro key reached Alertmanager:\n%s", original)
 		}
 	})
 }

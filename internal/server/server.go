@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -43,9 +42,12 @@ import (
 	"github.com/saypro/monitor/internal/agent"
 	"github.com/saypro/monitor/internal/agentapi"
 	"github.com/saypro/monitor/internal/alerting"
+	"github.com/saypro/monitor/internal/alertmanager"
 	"github.com/saypro/monitor/internal/checks"
 	"github.com/saypro/monitor/internal/config"
 	"github.com/saypro/monitor/internal/config/checkconfig"
+	"github.com/saypro/monitor/internal/events"
+	"github.com/saypro/monitor/internal/incident"
 	"github.com/saypro/monitor/internal/ingest"
 	"github.com/saypro/monitor/internal/inventory"
 	"github.com/saypro/monitor/internal/metrics"
@@ -109,6 +111,9 @@ type server struct {
 	agent     *agent.Agent
 	api       *query.API
 	rules     *alerting.Rules
+	am        *alertmanager.Alertmanager
+	incidents *incident.Manager
+	events    *events.Broker
 	scrape    *scraping
 	ingest    *ingest.RemoteWrite
 	reloads   reloadMetrics
@@ -175,6 +180,10 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer func() {
+		// The rules stopped in the run group; the Alertmanager stops
+		// before the state store its incidents are written to.
+		s.am.Stop()
+		s.events.Close()
 		if err := s.api.Close(); err != nil {
 			logger.Warn("closing the active query log", "err", err)
 		}
@@ -407,11 +416,41 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 	if err != nil {
 		return closeOnErr(err)
 	}
+	ext := externalURL(cfg, addr)
+	s.events = events.New(events.Options{Logger: logger.With("component", "events")})
+	s.incidents, err = incident.New(ctx, incident.Options{
+		DB:          s.state,
+		Logger:      logger.With("component", "incidents"),
+		Registerer:  reg,
+		ExternalURL: ext.String,
+		Events:      s.events,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	s.am, err = alertmanager.New(alertmanager.Options{
+		DataDir:     filepath.Join(dataDir, "alertmanager"),
+		ExternalURL: ext,
+		Observer:    incidentObserver{incidents: s.incidents, logger: logger.With("component", "incidents")},
+		Events:      s.events,
+		Logger:      logger.With("component", "alertmanager"),
+		Registerer:  reg,
+		Retention:   time.Duration(cfg.Alertmanager.Retention),
+		HTTPTimeout: time.Duration(cfg.Query.Timeout),
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if err := s.am.Apply(&cfg.Alertmanager); err != nil {
+		s.am.Stop()
+		return closeOnErr(err)
+	}
 	s.rules, err = alerting.New(alerting.Options{
 		Engine:      s.api.Engine,
 		Queryable:   store,
 		Appendable:  store,
-		ExternalURL: &url.URL{Scheme: "http", Host: displayAddr(addr)},
+		Notify:      s.am.NotifyFunc(ext.String),
+		ExternalURL: ext,
 		BuiltinFile: filepath.Join(dataDir, "rules", "builtin.yml"),
 		Logger:      logger.With("component", "rules"),
 		Registerer:  reg,
@@ -431,6 +470,9 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		CheckPings:   s.checks.PingHandler(),
 		CheckResults: s.ingest.Authorize(s.checks.ResultsHandler()),
 		Runbooks:     docs.Runbooks(),
+		Alertmanager: s.am.Handler(),
+		Incidents:    s.incidents.Handler(),
+		Events:       s.events.Handler(),
 		Gatherer:     reg,
 		Reload:       s.requestReload,
 		Logger:       logger.With("component", "web"),
@@ -548,6 +590,7 @@ func (s *server) reload() (err error) {
 			return nil
 		}},
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
+		{"alertmanager", func() error { return s.am.Apply(&cfg.Alertmanager) }},
 		{"rules", func() error { return s.rules.Apply(cfg) }},
 		{"checks", func() error { return s.applyChecks(context.Background(), cfg) }},
 		{"inventory", func() error {

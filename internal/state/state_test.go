@@ -24,14 +24,14 @@ func TestOpenMigratesFromEmptyAndIsIdempotent(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, driver, db.Driver())
 
-			for _, table := range []string{"hosts", "host_labels", "host_events", "check_states", "heartbeat_pings", "check_registry"} {
+			for _, table := range []string{"hosts", "host_labels", "host_events", "check_states", "heartbeat_pings", "check_registry", "incidents", "incident_alerts", "incident_events", "incident_settings"} {
 				var n int
 				require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n), table)
 				require.Zero(t, n, table)
 			}
 			var version int64
 			require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT MAX(version_id) FROM goose_db_version").Scan(&version))
-			require.EqualValues(t, 2, version)
+			require.EqualValues(t, 3, version)
 
 			_, err = db.SQL().ExecContext(t.Context(),
 				"INSERT INTO hosts (instance, first_seen_ms, last_seen_ms, status, status_since_ms) VALUES ($1, $2, $2, $3, $2)",
@@ -48,7 +48,7 @@ func TestOpenMigratesFromEmptyAndIsIdempotent(t *testing.T) {
 			require.Equal(t, "web-1", instance)
 			var migrations int
 			require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0").Scan(&migrations))
-			require.Equal(t, 2, migrations)
+			require.Equal(t, 3, migrations)
 		})
 	}
 }

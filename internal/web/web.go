@@ -41,6 +41,13 @@ type Options struct {
 	// Runbooks are served at /runbooks/<name> from <name>.md, and
 	// README.md at /runbooks/.
 	Runbooks fs.FS
+	// Alertmanager serves Alertmanager's API v2 below /api/v2/.
+	Alertmanager http.Handler
+	// Incidents serves /api/v1/incidents and the ack links below
+	// /incidents/.
+	Incidents http.Handler
+	// Events serves the live event stream at /api/v1/events.
+	Events http.Handler
 	// Gatherer backs /metrics.
 	Gatherer prometheus.Gatherer
 	// Reload re-reads the configuration; its error is shown to the caller.
@@ -121,6 +128,17 @@ func (h *Handler) Install(o Options) error {
 			w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
 			_, _ = w.Write(b)
 		})
+	}
+	if o.Alertmanager != nil {
+		mux.Handle("/api/v2/", o.Alertmanager)
+	}
+	if o.Incidents != nil {
+		mux.Handle("/api/v1/incidents", o.Incidents)
+		mux.Handle("/api/v1/incidents/", o.Incidents)
+		mux.Handle("/incidents/", o.Incidents)
+	}
+	if o.Events != nil {
+		mux.Handle("/api/v1/events", o.Events)
 	}
 	if o.CheckPings != nil {
 		mux.Handle("/api/v1/heartbeat/", o.CheckPings)
