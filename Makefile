@@ -16,18 +16,23 @@ RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/inventory/... ./internal/state/... ./internal/probe/... \
              ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/...
 
-.PHONY: all build run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting clean
+.PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting clean
 
 all: build
 
-build:
+# The web UI (web/, TypeScript) is built into internal/web/ui/dist and
+# embedded in the binary; it needs Node.js and npm.
+ui:
+	cd web && npm ci && npm run build
+
+build: ui
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/saypro-monitor
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(AGENT_BIN) ./cmd/saypro-agent
 
 run: build
 	./$(BIN) server $(ARGS)
 
-test: fmt-check vet unit race e2e
+test: fmt-check vet unit ui-unit race e2e
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -38,6 +43,10 @@ vet:
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+# Unit tests and type check of the web UI's TypeScript.
+ui-unit:
+	cd web && npm ci && npm test && npm run typecheck
 
 race:
 	$(GO) test -race -count=1 $(RACE_PKGS)

@@ -1,0 +1,7 @@
+// Placeholder: the page is being built.
+import type { PageProps } from '../routes';
+import { PageHead } from '../widgets';
+
+export default function CheckDetail(_p: PageProps) {
+  return <PageHead title="Check" />;
+}

@@ -1,0 +1,7 @@
+// Placeholder: the page is being built.
+import type { PageProps } from '../routes';
+import { PageHead } from '../widgets';
+
+export default function HomeSupport(_p: PageProps) {
+  return <PageHead title="Support home" />;
+}
