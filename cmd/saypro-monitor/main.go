@@ -169,8 +169,9 @@ func runServer(args []string, stdout, stderr io.Writer, getenv func(string) stri
 		}
 	}
 	opts := server.Options{
-		ConfigFile: pick("config", "SAYPRO_CONFIG", configFile),
-		Logger:     logger,
+		ConfigFile:    pick("config", "SAYPRO_CONFIG", configFile),
+		Logger:        logger,
+		AdminPassword: getenv("SAYPRO_ADMIN_PASSWORD"),
 		Override: func(c *config.Config) error {
 			for i, v := range overrides {
 				if err := serverFlags[i].apply(c, v); err != nil {

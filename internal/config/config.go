@@ -55,6 +55,8 @@ var (
 	DefaultAgent = AgentConfig{Enabled: true, Collect: agentconfig.DefaultCollect}
 	// DefaultInventory is the default host inventory section.
 	DefaultInventory = InventoryConfig{DownAfter: model.Duration(2 * time.Minute), EventRetention: model.Duration(90 * 24 * time.Hour)}
+	// DefaultAuth is the default auth section.
+	DefaultAuth = AuthConfig{SessionIdleTimeout: model.Duration(24 * time.Hour), SessionMaxAge: model.Duration(7 * 24 * time.Hour), SecureCookies: "auto"}
 	// DefaultProbe is the default probe section: a year of check history,
 	// so that monthly and yearly uptime can be reported.
 	DefaultProbe = ProbeConfig{MaxConcurrent: 1024, HistoryRetention: model.Duration(400 * 24 * time.Hour)}
@@ -103,6 +105,9 @@ type Config struct {
 	Probe ProbeConfig `yaml:"probe"`
 	// BuiltinRules is the rule pack shipped with the server.
 	BuiltinRules BuiltinRulesConfig `yaml:"builtin_rules"`
+
+	// Auth tunes sign-in: session lifetimes and the session cookie.
+	Auth AuthConfig `yaml:"auth"`
 
 	// Alertmanager configures notifications: the embedded Alertmanager's
 	// routes and receivers, maintenance windows and silence reminders.
@@ -200,6 +205,18 @@ type InventoryConfig struct {
 	EventRetention model.Duration `yaml:"event_retention"`
 }
 
+// AuthConfig tunes sessions. Users, roles and API tokens live in the
+// state store, managed in the web interface and the users API.
+type AuthConfig struct {
+	// SessionIdleTimeout ends a browser session unused for this long.
+	SessionIdleTimeout model.Duration `yaml:"session_idle_timeout"`
+	// SessionMaxAge ends a browser session this long after login.
+	SessionMaxAge model.Duration `yaml:"session_max_age"`
+	// SecureCookies is auto (Secure when the request came over TLS or
+	// server.external_url is https), always or never.
+	SecureCookies string `yaml:"secure_cookies"`
+}
+
 // ProbeConfig tunes how the server runs checks.
 type ProbeConfig struct {
 	// MaxConcurrent bounds the check runs in flight at once; a due run
@@ -240,6 +257,13 @@ func (c *InventoryConfig) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 // UnmarshalYAML sets the defaults before decoding.
+func (c *AuthConfig) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultAuth
+	type plain AuthConfig
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
 func (c *StateConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultState
 	type plain StateConfig
@@ -265,6 +289,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Query:        DefaultQuery,
 		Agent:        DefaultAgent,
 		Inventory:    DefaultInventory,
+		Auth:         DefaultAuth,
 		State:        DefaultState,
 		Probe:        DefaultProbe,
 		BuiltinRules: DefaultBuiltinRules,
@@ -401,6 +426,17 @@ func (c *Config) validate() error {
 	}
 	if c.Inventory.EventRetention < model.Duration(time.Hour) {
 		errs = append(errs, yamlconf.Field("must be at least 1h", "inventory", "event_retention"))
+	}
+	if c.Auth.SessionIdleTimeout < model.Duration(time.Minute) {
+		errs = append(errs, yamlconf.Field("must be at least 1m", "auth", "session_idle_timeout"))
+	}
+	if c.Auth.SessionMaxAge < c.Auth.SessionIdleTimeout {
+		errs = append(errs, yamlconf.Field("must be at least auth.session_idle_timeout", "auth", "session_max_age"))
+	}
+	switch c.Auth.SecureCookies {
+	case "auto", "always", "never":
+	default:
+		errs = append(errs, yamlconf.Field(fmt.Sprintf("%q: use auto, always or never", c.Auth.SecureCookies), "auth", "secure_cookies"))
 	}
 	if c.State.Driver != "sqlite" && c.State.Driver != "postgres" {
 		errs = append(errs, yamlconf.Field(fmt.Sprintf("unknown driver %q: use sqlite or postgres", c.State.Driver), "state", "driver"))

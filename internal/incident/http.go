@@ -128,9 +128,7 @@ func (m *Manager) serveAction(do func(r *http.Request, id int64, b actionBody) e
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, b, err := readAction(w, r)
 		if err == nil {
-			if b.By == "" {
-				b.By = "api"
-			}
+			b.By = m.by(r, b.By)
 			err = do(r, id, b)
 		}
 		m.answer(w, r, id, err)
@@ -140,9 +138,7 @@ func (m *Manager) serveAction(do func(r *http.Request, id int64, b actionBody) e
 func (m *Manager) servePatch(w http.ResponseWriter, r *http.Request) {
 	id, b, err := readAction(w, r)
 	if err == nil {
-		if b.By == "" {
-			b.By = "api"
-		}
+		b.By = m.by(r, b.By)
 		err = m.Update(r.Context(), id, Patch{Severity: b.Severity, RootCause: b.RootCause, Title: b.Title}, b.By)
 	}
 	m.answer(w, r, id, err)
@@ -379,4 +375,18 @@ func (m *Manager) serveAckForm(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Incident = &inc
 	m.writeAckPage(w, code, v)
+}
+
+// by is who acts: the logged-in caller when there is one, else the body's
+// "by", else "api".
+func (m *Manager) by(r *http.Request, body string) string {
+	if m.actor != nil {
+		if name := m.actor(r); name != "" {
+			return name
+		}
+	}
+	if body == "" {
+		return "api"
+	}
+	return body
 }

@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -121,6 +122,10 @@ type Options struct {
 	Events Publisher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Actor names the logged-in caller of an API request; when it returns
+	// a name, that name is recorded on acks, notes and changes instead of
+	// the body's "by". Nil keeps "by".
+	Actor func(*http.Request) string
 }
 
 // Manager keeps the incidents. It is safe for concurrent use.
@@ -130,6 +135,7 @@ type Manager struct {
 	externalURL func() string
 	events      Publisher
 	now         func() time.Time
+	actor       func(*http.Request) string
 	// secret signs ack links; it is created once and kept in the store.
 	secret []byte
 
@@ -291,6 +297,7 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 		externalURL: o.ExternalURL,
 		events:      o.Events,
 		now:         o.Now,
+		actor:       o.Actor,
 		opened: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "saypro_incidents_opened_total",
 			Help: "Incidents opened.",

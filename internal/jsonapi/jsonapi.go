@@ -10,8 +10,11 @@ import (
 )
 
 // Success writes data with status 200.
-func Success(w http.ResponseWriter, data any) {
-	write(w, http.StatusOK, struct {
+func Success(w http.ResponseWriter, data any) { SuccessStatus(w, http.StatusOK, data) }
+
+// SuccessStatus writes data with another 2xx status, such as 201 Created.
+func SuccessStatus(w http.ResponseWriter, code int, data any) {
+	write(w, code, struct {
 		Status string `json:"status"`
 		Data   any    `json:"data"`
 	}{"success", data})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	commonconfig "github.com/prometheus/common/config"
 	"log/slog"
 
 	"github.com/oklog/run"
@@ -77,7 +78,7 @@ func (s *scraping) addTo(g *run.Group) {
 
 // addSelfScrape adds the server's own job unless the user has one of the
 // same name.
-func addSelfScrape(cfg *promconfig.Config, target string) {
+func addSelfScrape(cfg *promconfig.Config, target, token string) {
 	if target == "" {
 		return
 	}
@@ -88,6 +89,8 @@ func addSelfScrape(cfg *promconfig.Config, target string) {
 	}
 	sc := promconfig.DefaultScrapeConfig
 	sc.JobName = selfJob
+	// /metrics needs an identity; the server presents its own token.
+	sc.HTTPClientConfig.Authorization = &commonconfig.Authorization{Type: "Bearer", Credentials: commonconfig.Secret(token)}
 	sc.ServiceDiscoveryConfigs = discovery.Configs{
 		discovery.StaticConfig{{Targets: []model.LabelSet{{model.AddressLabel: model.LabelValue(target)}}, Source: selfJob}},
 	}

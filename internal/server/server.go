@@ -25,6 +25,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -43,6 +44,7 @@ import (
 	"github.com/saypro/monitor/internal/agentapi"
 	"github.com/saypro/monitor/internal/alerting"
 	"github.com/saypro/monitor/internal/alertmanager"
+	"github.com/saypro/monitor/internal/auth"
 	"github.com/saypro/monitor/internal/checks"
 	"github.com/saypro/monitor/internal/config"
 	"github.com/saypro/monitor/internal/config/checkconfig"
@@ -69,6 +71,9 @@ type Options struct {
 	// Listening, when set, receives the bound address once the listener
 	// is open (tests listen on port 0).
 	Listening func(net.Addr)
+	// AdminPassword is the first admin's password (SAYPRO_ADMIN_PASSWORD),
+	// used only when the state store has no users yet.
+	AdminPassword string
 }
 
 // Load reads the configuration named by o (or the defaults) and applies
@@ -114,6 +119,7 @@ type server struct {
 	am        *alertmanager.Alertmanager
 	incidents *incident.Manager
 	events    *events.Broker
+	auth      *auth.Service
 	scrape    *scraping
 	ingest    *ingest.RemoteWrite
 	reloads   reloadMetrics
@@ -320,6 +326,23 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 	if err != nil {
 		return closeOnErr(fmt.Errorf("opening the state store: %w", err))
 	}
+	s.auth, err = auth.New(auth.Options{
+		DB:            s.state,
+		Logger:        logger.With("component", "auth"),
+		DataDir:       dataDir,
+		AdminPassword: s.opts.AdminPassword,
+		IdleTimeout:   time.Duration(cfg.Auth.SessionIdleTimeout),
+		MaxAge:        time.Duration(cfg.Auth.SessionMaxAge),
+		SecureCookies: cfg.Auth.SecureCookies,
+		ExternalHTTPS: strings.HasPrefix(cfg.Server.ExternalURL, "https:"),
+		Registerer:    reg,
+	})
+	if err != nil {
+		return closeOnErr(err)
+	}
+	if err := s.auth.Bootstrap(ctx); err != nil {
+		return closeOnErr(err)
+	}
 	s.inventory, err = inventory.New(inventory.Options{
 		DB:             s.state,
 		DownAfter:      time.Duration(cfg.Inventory.DownAfter),
@@ -424,6 +447,7 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		Registerer:  reg,
 		ExternalURL: ext.String,
 		Events:      s.events,
+		Actor:       auth.Actor,
 	})
 	if err != nil {
 		return closeOnErr(err)
@@ -476,7 +500,7 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		Gatherer:     reg,
 		Reload:       s.requestReload,
 		Logger:       logger.With("component", "web"),
-		Version:      version.Version,
+		Auth:         s.auth,
 	})
 }
 
@@ -629,7 +653,7 @@ func (s *server) currentPromConfig() promconfig.Config {
 // user's, plus the server's own /metrics unless turned off.
 func (s *server) promConfig(cfg *config.Config) *promconfig.Config {
 	if cfg.Server.SelfScrape {
-		addSelfScrape(cfg.Prometheus, s.scrape.selfAddr)
+		addSelfScrape(cfg.Prometheus, s.scrape.selfAddr, s.auth.InternalToken())
 	}
 	return cfg.Prometheus
 }

@@ -199,14 +199,14 @@ func TestDisplayAddr(t *testing.T) {
 func TestAddSelfScrapeRespectsUserJob(t *testing.T) {
 	c, err := config.Parse([]byte("scrape_configs:\n  - job_name: saypro-monitor\n    static_configs: [{targets: ['x:1']}]\n"), "")
 	require.NoError(t, err)
-	addSelfScrape(c.Prometheus, "localhost:9900")
+	addSelfScrape(c.Prometheus, "localhost:9900", "tok")
 	require.Len(t, c.Prometheus.ScrapeConfigs, 1)
 	static, ok := c.Prometheus.ScrapeConfigs[0].ServiceDiscoveryConfigs[0].(discovery.StaticConfig)
 	require.True(t, ok)
 	require.Equal(t, model.LabelValue("x:1"), static[0].Targets[0][model.AddressLabel], "the user's job is kept")
 
 	d := config.Default()
-	addSelfScrape(d.Prometheus, "localhost:9900")
+	addSelfScrape(d.Prometheus, "localhost:9900", "tok")
 	require.Len(t, d.Prometheus.ScrapeConfigs, 1)
 	require.Equal(t, config.DefaultScrapeInterval, d.Prometheus.ScrapeConfigs[0].ScrapeInterval)
 }
