@@ -1,7 +1,7 @@
 // The frame of every page but the login: top navigation with the pages the
 // role may use, the user and role, logout; a menu button on narrow screens.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { can, homeOf, logout, useSession } from './api';
 import { useLocation } from './router';
 import { routes, type Route } from './routes';
@@ -9,6 +9,29 @@ import { routes, type Route } from './routes';
 function isActive(r: Route, path: string) {
   if (r.path === '/') return path === '/' || path.startsWith('/hosts/');
   return path === r.path || path.startsWith(r.path + '/');
+}
+
+/** A group of links: a drop-down on wide screens, a section of the menu on phones. */
+function Group(p: { label: string; items: ComponentChildren[]; path: string }) {
+  const [open, setOpen] = useState(false);
+  useEffect(() => setOpen(false), [p.path]);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: MouseEvent) => {
+      if (ref.current && !ref.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('click', close);
+    return () => document.removeEventListener('click', close);
+  }, [open]);
+  return (
+    <div class={'nav-group' + (open ? ' open' : '')} ref={ref}>
+      <button type="button" class="nav-dd" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {p.label} <span aria-hidden="true">▾</span>
+      </button>
+      <ul aria-label={p.label}>{p.items}</ul>
+    </div>
+  );
 }
 
 export function Layout(p: { children: ComponentChildren }) {
@@ -48,21 +71,11 @@ export function Layout(p: { children: ComponentChildren }) {
             {main.map((r) => link(r))}
             {homes.length === 1 && link(homes[0], 'My home')}
           </ul>
-          {homes.length > 1 && (
-            <ul class="nav-group" aria-label="Homes">
-              <li class="nav-label">Homes</li>
-              {homes.map((r) => link(r, r.title.replace(/ home$/, '')))}
-            </ul>
-          )}
-          {admin.length > 0 && (
-            <ul class="nav-group" aria-label="Administration">
-              <li class="nav-label">Admin</li>
-              {admin.map((r) => link(r))}
-            </ul>
-          )}
+          {homes.length > 1 && <Group label="Homes" items={homes.map((r) => link(r, r.title.replace(/ home$/, '')))} path={loc.path} />}
+          {admin.length > 0 && <Group label="Admin" items={admin.map((r) => link(r))} path={loc.path} />}
           <div class="user">
             <a href="/account" class={loc.path === '/account' ? 'active' : ''} title="Your account: password and API tokens">
-              <span aria-hidden="true">👤</span> {s.user || '…'}
+              {s.user || '…'}
             </a>{' '}
             <span class="role" title="Your role">
               {s.role}
