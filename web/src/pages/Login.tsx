@@ -77,7 +77,7 @@ export default function Login(_p: PageProps) {
           SayPro Monitor
         </h1>
         <p class="muted">Log in to see your hosts, checks and incidents.</p>
-        {next && <p class="small muted">You will go on to {next} afterwards.</p>}
+        {next && next !== '/' && <p class="small muted">You will go on to {next} afterwards.</p>}
         <label class="field">
           <span>User name</span>
           <input name="username" autoComplete="username" autoFocus value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} required />
