@@ -6,10 +6,19 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { errorMessage, promRange, type Labels, type MatrixSeries } from './api';
-import { formatExactTime, formatShortTime, formatValue, type Unit } from './format';
+import { formatExactTime, formatShortTime, formatValue, promDuration, type Unit } from './format';
 import { resolveRange, setAbsoluteRange, stepFor, useRefreshTick, useTimeRange } from './timerange';
 
+/**
+ * Replaces $__rate in expr with a window for rate() that suits the step: at
+ * least 4 scrapes (1m) and at least two steps, so no sample falls between windows.
+ */
+export function withRateWindow(expr: string, step: number): string {
+  return expr.replace(/\$__rate\b/g, promDuration(Math.max(60, 2 * step)));
+}
+
 export interface ChartQuery {
+  /** PromQL; $__rate stands for a rate() window fitted to the step. */
   expr: string;
   /**
    * The series name: a template with {{label}} placeholders ("{{device}} read"),
@@ -115,6 +124,23 @@ export function stack(raw: (number | null)[][]): { data: (number | null)[][]; ba
   return { data, bands };
 }
 
+function lastValue(ys: (number | null)[]): number | null {
+  for (let i = ys.length - 1; i >= 0; i--) if (ys[i] !== null) return ys[i];
+  return null;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A time-axis label in local 24-hour time; with the date when the range spans days. */
+export function axisTime(t: number, span: number): string {
+  const d = new Date(t * 1000);
+  const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  const day = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+  if (span > 4 * 86400) return d.getHours() === 0 && d.getMinutes() === 0 ? day : `${day} ${hm}`;
+  if (span > 86400 / 2 && d.getHours() === 0 && d.getMinutes() === 0) return day;
+  return hm;
+}
+
 function useVisible(ref: { current: Element | null }, eager: boolean): boolean {
   const [visible, setVisible] = useState(eager || typeof IntersectionObserver === 'undefined');
   useEffect(() => {
@@ -165,7 +191,7 @@ export function Chart(p: ChartProps) {
     const alignedStart = Math.floor(start / step) * step;
     const alignedEnd = Math.floor(end / step) * step;
     setState((s) => ({ ...s, loading: true }));
-    Promise.all(p.queries.map((q) => promRange(q.expr, alignedStart, alignedEnd, step, ac.signal).then((r) => ({ series: r.resultType === 'matrix' ? r.result : [], legend: q.legend }))))
+    Promise.all(p.queries.map((q) => promRange(withRateWindow(q.expr, step), alignedStart, alignedEnd, step, ac.signal).then((r) => ({ series: r.resultType === 'matrix' ? r.result : [], legend: q.legend }))))
       .then((results) => {
         if (ac.signal.aborted) return;
         setState({ built: alignSeries(results, alignedStart, alignedEnd, step, p.maxSeries ?? 40), start, end, step, loading: false });
@@ -217,12 +243,18 @@ export function Chart(p: ChartProps) {
         },
       },
       axes: [
-        { stroke: '#475569', grid: { stroke: '#e2e8f0' }, ticks: { stroke: '#cbd5e1' } },
         {
           stroke: '#475569',
           grid: { stroke: '#e2e8f0' },
           ticks: { stroke: '#cbd5e1' },
-          size: 72,
+          values: (_u, splits) => splits.map((v) => axisTime(v, rangeRef.current.end - rangeRef.current.start)),
+        },
+        {
+          stroke: '#475569',
+          grid: { stroke: '#e2e8f0' },
+          ticks: { stroke: '#cbd5e1' },
+          // Wide enough for the longest label ("512 MiB/s").
+          size: (_u, values) => 14 + 7 * Math.max(4, ...(values ?? []).map((v) => String(v).length)),
           values: (_u, splits) => splits.map((v) => formatValue(v, unit)),
         },
       ],
@@ -235,7 +267,8 @@ export function Chart(p: ChartProps) {
           fill: stacked ? seriesColor(i) + '55' : undefined,
           spanGaps: false,
           points: { show: false },
-          value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => (idx === null ? '–' : formatValue(b.raw[i][idx], unit)),
+          // Under the cursor: the value there; otherwise the latest value.
+          value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) => formatValue(idx === null ? lastValue(b.raw[i]) : b.raw[i][idx], unit),
         })),
       ],
       hooks: {
@@ -300,7 +333,7 @@ export function Chart(p: ChartProps) {
       </figcaption>
       <div class="chart-plot" ref={plotRef} style={{ minHeight: (p.height ?? 200) + 'px' }}>
         <div ref={canvasRef} />
-        {!b && !state.error && <p class="chart-msg">{visible ? 'Loading…' : ' '}</p>}
+        {!b && !state.error && <p class="chart-msg">Loading…</p>}
         {empty && !state.error && <p class="chart-msg">No data in this time range.</p>}
         {state.error && (
           <p class="chart-msg error" role="alert">
