@@ -196,3 +196,76 @@ export function formatLabels(labels: Record<string, string>, skipName = true): s
     .join(', ');
   return (skipName || !name ? '' : name) + (inner || !name || skipName ? `{${inner}}` : '');
 }
+
+// ---- Account, Users, tokens, homes (Account, Users, AdminTokens, Audit, HomeSysadmin, HomeDevops, HomeSupport)
+
+/** The roles, most powerful first. */
+export const ROLES = ['admin', 'sysadmin', 'devops', 'support'] as const;
+
+/** admin 3, sysadmin and devops 2 (neither above the other), support 1, anything else 0. */
+export function roleRank(role: string): number {
+  switch (role) {
+    case 'admin':
+      return 3;
+    case 'sysadmin':
+    case 'devops':
+      return 2;
+    case 'support':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/** The roles a user of `role` may give a token: its own and those below it; admin any. */
+export function rolesUpTo(role: string): string[] {
+  if (role === 'admin') return [...ROLES];
+  const r = roleRank(role);
+  return ROLES.filter((x) => x === role || roleRank(x) < r);
+}
+
+/** Token lifetimes offered, as the API's expires_in ('' = never expires). */
+export const TOKEN_EXPIRIES: { label: string; value: string }[] = [
+  { label: '30 days', value: '720h' },
+  { label: '90 days', value: '2160h' },
+  { label: '1 year', value: '8760h' },
+  { label: 'Never', value: '' },
+];
+
+/** Days until a filesystem is full → "full in 3 days", "full in 5 h", "full now". */
+export function formatFullIn(days: number | null | undefined): string {
+  if (days === null || days === undefined || Number.isNaN(days)) return '–';
+  if (days === Infinity) return 'not filling up';
+  if (days <= 0) return 'full now';
+  const hours = days * 24;
+  if (hours < 1) return 'full within the hour';
+  if (hours < 48) {
+    const h = Math.floor(hours);
+    return `full in ${h} h`;
+  }
+  const d = Math.floor(days);
+  if (d >= 730) return `full in ${Math.floor(d / 365)} years`;
+  if (d >= 365) return 'full in 1 year';
+  return `full in ${d} days`;
+}
+
+/** "since 10:42 (12 min)" today, "since Nov 20 10:42 (1 d 3 h)" before. */
+export function formatSince(t: Date | number | string, now: Date | number = Date.now()): string {
+  const d = toDate(t);
+  const n = typeof now === 'number' ? now : now.getTime();
+  const secs = Math.max(0, (n - d.getTime()) / 1000);
+  const span = secs < 60 ? 'under a minute' : formatDuration(secs);
+  return `since ${formatShortTime(d, n)} (${span})`;
+}
+
+/** A password hint: how many more characters are needed, or that it is long enough. */
+export function passwordHint(pw: string, min = 12): { ok: boolean; text: string } {
+  const n = [...pw].length;
+  if (n === 0) return { ok: false, text: `At least ${min} characters; a few unrelated words make a good password.` };
+  if (pw.trim() === '') return { ok: false, text: 'The password is only spaces.' };
+  if (n < min) {
+    const k = min - n;
+    return { ok: false, text: `${k} more character${k === 1 ? '' : 's'} needed (at least ${min}).` };
+  }
+  return { ok: true, text: n >= 20 ? 'Long enough: good.' : `Long enough (${n} characters); longer is stronger.` };
+}
