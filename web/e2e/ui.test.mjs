@@ -1,0 +1,297 @@
+// Browser tests of the web UI: headless Chromium (Debian's /usr/bin/chromium)
+// driven by playwright-core against a running server.
+//
+//	SAYPRO_URL=http://127.0.0.1:9900 SAYPRO_ADMIN_PASSWORD=… \
+//	SAYPRO_SUPPORT_USER=alice SAYPRO_SUPPORT_PASSWORD=… \
+//	SAYPRO_SCREENSHOTS=/tmp/shots node --test web/e2e/
+//
+// The server needs: its own host's agent (on by default), at least one
+// check, and a firing alert that opened an incident. e2e/ui_test.go
+// (TestBrowser) starts such a server and runs these tests.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DESKTOP, PHONE, apiCall, apiData, env, launch, loginUI, newContext, screenshot, settle, waitForCharts } from './helpers.mjs';
+
+const BASE = env('SAYPRO_URL').replace(/\/$/, '');
+const ADMIN_PASSWORD = env('SAYPRO_ADMIN_PASSWORD');
+const SUPPORT_USER = env('SAYPRO_SUPPORT_USER', '');
+const SUPPORT_PASSWORD = env('SAYPRO_SUPPORT_PASSWORD', '');
+const SHOTS = env('SAYPRO_SCREENSHOTS', '') || mkdtempSync(join(tmpdir(), 'saypro-screenshots-'));
+const T = { timeout: 90_000 };
+
+let browser;
+let closeBrowser;
+before(async () => {
+  ({ browser, close: closeBrowser } = await launch());
+  console.log(`# screenshots go to ${SHOTS}`);
+});
+after(async () => {
+  await closeBrowser?.();
+});
+
+/** Every SPA route of the contract, as screenshot name and path (filled in once the ids are known). */
+function pages(ids) {
+  return [
+    ['overview', '/'],
+    ['account', '/account'],
+    ['host', '/hosts/' + encodeURIComponent(ids.host)],
+    ['checks', '/checks'],
+    ['check', '/checks/' + encodeURIComponent(ids.check)],
+    ['alerts', '/alerts'],
+    ['incidents', '/incidents'],
+    ['incident', '/incidents/' + ids.incident],
+    ['explore', '/explore'],
+    ['home-sysadmin', '/home/sysadmin'],
+    ['home-devops', '/home/devops'],
+    ['home-support', '/home/support'],
+    ['admin-users', '/admin/users'],
+    ['admin-tokens', '/admin/tokens'],
+    ['admin-audit', '/admin/audit'],
+  ];
+}
+
+describe('admin', () => {
+  let context;
+  let page;
+  const ids = {};
+
+  before(async () => {
+    context = await newContext(browser, BASE, DESKTOP);
+    page = await context.newPage();
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  it('logs in through the login page', T, async () => {
+    // Not logged in: any page sends the browser to the login page.
+    await page.goto('/alerts');
+    await page.waitForURL((u) => u.pathname === '/login');
+    assert.equal(new URL(page.url()).searchParams.get('next'), '/alerts');
+    await page.goto('/login');
+    await page.getByRole('button', { name: 'Log in' }).waitFor();
+    await screenshot(page, SHOTS, 'login');
+
+    // A wrong password is refused with a message.
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: /wrong user name or password/i }).waitFor();
+
+    await loginUI(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByTitle('Your role').filter({ hasText: 'admin' }).waitFor();
+
+    const hosts = await apiData(context, '/api/v1/hosts');
+    assert.ok(hosts.length > 0, 'the inventory has a host');
+    ids.host = env('SAYPRO_HOST', '') || hosts[0].instance;
+    const checks = await apiData(context, '/api/v1/checks');
+    assert.ok(checks.length > 0, 'the server has a check');
+    ids.check = checks[0].name;
+    const inc = await apiData(context, '/api/v1/incidents?status=open,acknowledged');
+    assert.ok(inc.incidents.length > 0, 'an incident is open');
+    ids.incident = inc.incidents[0].id;
+  });
+
+  it("shows the local host's tile with values on the overview", T, async () => {
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    const tile = page.getByRole('link', { name: `${ids.host}: Up`, exact: true });
+    await tile.waitFor();
+    // CPU, memory and disk use as numbers with a unit.
+    for (const label of ['CPU', 'Mem', 'Disk']) {
+      await tile.locator('.meter', { hasText: label }).getByText(/\d+(\.\d+)?\s?%/).waitFor();
+    }
+    // The firing alert and its incident are listed.
+    await page.getByRole('region', { name: /Firing alerts/ }).getByText('AlwaysFiring').first().waitFor();
+    await page.getByRole('region', { name: /Open incidents/ }).getByRole('link', { name: new RegExp(`#${ids.incident}\\b`) }).waitFor();
+    await screenshot(page, SHOTS, 'overview');
+
+    // The same page on a phone: no horizontal scrolling.
+    const phone = await browser.newContext({ baseURL: BASE, viewport: PHONE, deviceScaleFactor: 1, storageState: await context.storageState() });
+    try {
+      const p = await phone.newPage();
+      await p.goto('/');
+      await p.getByRole('link', { name: `${ids.host}: Up`, exact: true }).waitFor();
+      await screenshot(p, SHOTS, 'overview-phone');
+      const { scroll, client } = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      assert.ok(scroll <= client + 1, `the overview scrolls sideways on a phone: ${scroll} px wide in ${client} px`);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('opens the host page and draws its charts with data', T, async () => {
+    await page.goto('/');
+    await page.getByRole('link', { name: `${ids.host}: Up`, exact: true }).click();
+    await page.waitForURL((u) => u.pathname === '/hosts/' + encodeURIComponent(ids.host));
+    await page.getByRole('heading', { level: 1 }).filter({ hasText: ids.host }).waitFor();
+    await waitForCharts(page, 2);
+    // The legend shows values under the cursor.
+    const chart = page.locator('.uplot').first();
+    await chart.scrollIntoViewIfNeeded();
+    const over = chart.locator('.u-over');
+    const box = await over.boundingBox();
+    assert.ok(box, 'the chart has a plot area');
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
+    await page.waitForFunction(
+      (el) => [...el.querySelectorAll('.u-legend .u-series:not(:first-child) .u-value')].some((v) => /\d/.test(v.textContent)),
+      await chart.elementHandle(),
+    );
+    const values = await chart.locator('.u-legend .u-series .u-value').allTextContents();
+    assert.ok(values.some((v) => /\d/.test(v)), `legend values: ${JSON.stringify(values)}`);
+  });
+
+  it('runs a PromQL query in the explorer: graph and table', T, async () => {
+    await page.goto('/explore');
+    const expr = `node_load1{instance="${ids.host}"}`;
+    const input = page.getByRole('textbox', { name: /query|expression|promql/i }).first();
+    await input.fill(expr);
+    await page.getByRole('button', { name: /^(run|execute|query)/i }).first().click();
+    await waitForCharts(page, 1);
+    const table = page.getByRole('table').filter({ hasText: ids.host }).first();
+    await table.waitFor();
+    assert.ok((await table.getByRole('row').count()) >= 2, 'the table has a header and a row');
+  });
+
+  it('creates a silence on the alerts page and expires it', T, async () => {
+    const comment = `e2e silence ${Date.now()}`;
+    await page.goto('/alerts');
+    await page.getByRole('heading', { name: /alerts/i, level: 1 }).waitFor();
+    await page.getByRole('button', { name: /new silence|create silence|add silence|silence/i }).first().click();
+    const form = page.locator('form').filter({ has: page.getByRole('button', { name: /create|save|silence/i }) }).last();
+    await form.getByRole('textbox', { name: /matchers?/i }).first().fill('alertname="AlwaysFiring"');
+    await form.getByRole('textbox', { name: /comment|reason/i }).first().fill(comment);
+    await form.getByRole('button', { name: /create|save/i }).first().click();
+    const row = page.getByRole('row').filter({ hasText: comment });
+    await row.waitFor();
+    // The API has it active.
+    let silences = await apiData(context, '/api/v2/silences');
+    const s = silences.find((x) => x.comment === comment);
+    assert.ok(s, 'the silence exists');
+    assert.equal(s.status.state, 'active');
+    assert.equal(s.createdBy, 'admin');
+
+    page.once('dialog', (d) => d.accept());
+    await row.getByRole('button', { name: /expire/i }).click();
+    const confirm = page.getByRole('dialog').getByRole('button', { name: /expire/i });
+    if (await confirm.isVisible().catch(() => false)) await confirm.click();
+    await page.waitForFunction(
+      async (id) => {
+        const r = await fetch('/api/v2/silence/' + id, { credentials: 'same-origin' });
+        return r.ok && (await r.json()).status.state === 'expired';
+      },
+      s.id,
+      { polling: 250 },
+    );
+    silences = await apiData(context, '/api/v2/silences');
+    assert.equal(silences.find((x) => x.id === s.id).status.state, 'expired');
+  });
+
+  it('acknowledges an incident on its page', T, async () => {
+    await page.goto('/incidents/' + ids.incident);
+    await page.getByRole('heading', { level: 1 }).filter({ hasText: /AlwaysFiring|#\d+/ }).waitFor();
+    await page.getByRole('button', { name: /^acknowledge/i }).click();
+    await page.getByText(/acknowledged/i).first().waitFor();
+    await page.waitForFunction(
+      async (id) => {
+        const r = await fetch('/api/v1/incidents/' + id, { credentials: 'same-origin' });
+        const d = (await r.json()).data;
+        return (d.incident ?? d).status === 'acknowledged';
+      },
+      ids.incident,
+      { polling: 250 },
+    );
+    const inc = await apiData(context, '/api/v1/incidents/' + ids.incident);
+    assert.equal((inc.incident ?? inc).acknowledged_by, 'admin');
+  });
+
+  it('screenshots every page at 1280×800', T, async () => {
+    for (const [name, path] of pages(ids)) {
+      await page.goto(path);
+      await screenshot(page, SHOTS, name);
+      // Never a blank page or an unhandled error.
+      const text = await page.locator('main').innerText();
+      assert.ok(text.trim().length > 0, `${path} shows nothing`);
+    }
+  });
+
+  it('logs out', T, async () => {
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    const r = await apiCall(context, 'GET', '/api/v1/auth/session');
+    assert.equal(r.status, 401, 'the session has ended');
+    await page.goto('/');
+    await page.waitForURL((u) => u.pathname === '/login');
+  });
+});
+
+describe('support user', { skip: !SUPPORT_USER && 'SAYPRO_SUPPORT_USER is not set' }, () => {
+  let context;
+  let page;
+
+  before(async () => {
+    context = await newContext(browser, BASE, DESKTOP);
+    page = await context.newPage();
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  it('logs in and sees the overview, alerts and incidents', T, async () => {
+    await loginUI(page, SUPPORT_USER, SUPPORT_PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByTitle('Your role').filter({ hasText: 'support' }).waitFor();
+    // Admin pages are not offered.
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: /admin/i }).count(), 0);
+
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    await page.locator('.tile').first().waitFor();
+    await settle(page);
+    await page.goto('/alerts');
+    await page.getByRole('heading', { name: /alerts/i, level: 1 }).waitFor();
+    await page.getByText('AlwaysFiring').first().waitFor();
+    await settle(page);
+    await page.goto('/incidents');
+    await page.getByRole('heading', { name: /incidents/i, level: 1 }).waitFor();
+    await page.getByText('AlwaysFiring').first().waitFor();
+    await settle(page);
+  });
+
+  it('is refused a write: creating a silence', T, async () => {
+    await page.goto('/alerts');
+    await page.getByRole('heading', { name: /alerts/i, level: 1 }).waitFor();
+    await settle(page);
+    const control = page.getByRole('button', { name: /new silence|create silence|add silence/i });
+    if ((await control.count()) > 0 && (await control.first().isEnabled())) {
+      // The control is offered: using it must show the server's refusal.
+      await control.first().click();
+      const form = page.locator('form').filter({ has: page.getByRole('button', { name: /create|save/i }) }).last();
+      await form.getByRole('textbox', { name: /matchers?/i }).first().fill('alertname="AlwaysFiring"');
+      await form.getByRole('textbox', { name: /comment|reason/i }).first().fill('support may not');
+      await form.getByRole('button', { name: /create|save/i }).first().click();
+      await page.getByText('Your role (support) may not do this').first().waitFor();
+    }
+    // The server is the real guard: a direct write with the session is refused.
+    const now = Date.now();
+    const r = await apiCall(context, 'POST', '/api/v2/silences', {
+      matchers: [{ name: 'alertname', value: 'AlwaysFiring', isRegex: false, isEqual: true }],
+      startsAt: new Date(now).toISOString(),
+      endsAt: new Date(now + 3600_000).toISOString(),
+      createdBy: SUPPORT_USER,
+      comment: 'support may not',
+    });
+    assert.equal(r.status, 403, `POST /api/v2/silences as support: ${r.status} ${r.text}`);
+    // Nor may it list users.
+    assert.equal((await apiCall(context, 'GET', '/api/v1/users')).status, 403);
+  });
+
+  it('logs out', T, async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL((u) => u.pathname === '/login');
+    assert.equal((await apiCall(context, 'GET', '/api/v1/auth/session')).status, 401);
+  });
+});
