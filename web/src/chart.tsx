@@ -52,6 +52,8 @@ export interface ChartProps {
   eager?: boolean;
   /** A link under the title, e.g. to the explorer with the queries. */
   link?: { href: string; text: string };
+  /** Told after every fetch: the error, or how many series came. */
+  onResult?: (r: { error?: string; series: number; ms: number }) => void;
 }
 
 const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#d97706', '#7c3aed', '#0891b2', '#db2777', '#65a30d', '#9333ea', '#0d9488', '#ea580c', '#4f46e5', '#be123c', '#15803d', '#a16207', '#475569'];
@@ -190,17 +192,21 @@ export function Chart(p: ChartProps) {
     const step = stepFor(start, end, width, p.minStep ?? 15);
     const alignedStart = Math.floor(start / step) * step;
     const alignedEnd = Math.floor(end / step) * step;
-    setState((s) => ({ ...s, loading: true }));
+    setState((s) => ({ ...s, loading: true, error: undefined }));
+    const t0 = Date.now();
     Promise.all(p.queries.map((q) => promRange(withRateWindow(q.expr, step), alignedStart, alignedEnd, step, ac.signal).then((r) => ({ series: r.resultType === 'matrix' ? r.result : [], legend: q.legend }))))
       .then((results) => {
         if (ac.signal.aborted) return;
-        setState({ built: alignSeries(results, alignedStart, alignedEnd, step, p.maxSeries ?? 40), start, end, step, loading: false });
+        const built = alignSeries(results, alignedStart, alignedEnd, step, p.maxSeries ?? 40);
+        setState({ built, start, end, step, loading: false });
         setFetchedKey(key);
+        p.onResult?.({ series: built.names.length + built.dropped, ms: Date.now() - t0 });
       })
       .catch((e) => {
         if (ac.signal.aborted || (e instanceof DOMException && e.name === 'AbortError')) return;
         setState((s) => ({ ...s, error: errorMessage(e), loading: false }));
         setFetchedKey(key);
+        p.onResult?.({ error: errorMessage(e), series: 0, ms: Date.now() - t0 });
       });
     return () => ac.abort();
   }, [visible, key, width > 0]);
