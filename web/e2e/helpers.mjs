@@ -83,34 +83,44 @@ export async function apiData(context, path) {
 
 /**
  * Waits until the page has settled: a heading is shown, and no loading state
- * ("Loading…", aria-busy) is left. Charts load when scrolled into view, so
- * the page is scrolled to the end and back first. Returns false (does not
- * throw) when the page did not settle within timeout: a screenshot of a page
- * still loading is still worth having.
+ * ("Loading…", aria-busy) is left. Charts load only while in view (and give
+ * up when scrolled away), so the page is walked down a screen at a time,
+ * each screen waited for, then scrolled back to the top. Returns false
+ * (does not throw) when the page did not settle within timeout: a
+ * screenshot of a page still loading is still worth having.
  */
 export async function settle(page, timeout = 15_000) {
   await page.locator('h1').first().waitFor();
-  await page.evaluate(async () => {
-    const step = Math.max(200, window.innerHeight - 100);
-    for (let y = 0; y < document.documentElement.scrollHeight; y += step) {
-      window.scrollTo(0, y);
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-    }
-    window.scrollTo(0, 0);
-  });
-  try {
-    await page.waitForFunction(
-      () => {
-        const visible = (el) => el.getClientRects().length > 0;
-        const busy = [...document.querySelectorAll('[aria-busy="true"], .state.loading')].some(visible);
-        const loadingText = [...document.querySelectorAll('main p, main span, main td')].some((el) => visible(el) && /^Loading\b.*…$/.test(el.textContent.trim()));
+  const deadline = Date.now() + timeout;
+  const quiet = (inViewOnly) =>
+    page.waitForFunction(
+      (inViewOnly) => {
+        const shown = (el) => {
+          if (el.getClientRects().length === 0) return false;
+          if (!inViewOnly) return true;
+          const b = el.getBoundingClientRect();
+          return b.bottom > 0 && b.top < window.innerHeight;
+        };
+        const busy = [...document.querySelectorAll('[aria-busy="true"], .state.loading')].some(shown);
+        const loadingText = [...document.querySelectorAll('main p, main span, main td')].some((el) => shown(el) && /^Loading\b.*…$/.test(el.textContent.trim()));
         return !busy && !loadingText;
       },
-      null,
-      { timeout, polling: 100 },
+      inViewOnly,
+      { timeout: Math.max(1, deadline - Date.now()), polling: 100 },
     );
+  try {
+    for (let y = 0; ; ) {
+      await page.evaluate((y) => window.scrollTo(0, y), y);
+      await quiet(true);
+      const { height, inner } = await page.evaluate(() => ({ height: document.documentElement.scrollHeight, inner: window.innerHeight }));
+      if (y + inner >= height) break;
+      y += Math.max(200, inner - 100);
+    }
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await quiet(false);
     return true;
   } catch {
+    await page.evaluate(() => window.scrollTo(0, 0));
     return false;
   }
 }

@@ -91,8 +91,9 @@ describe('admin', () => {
     assert.ok(checks.length > 0, 'the server has a check');
     ids.check = checks[0].name;
     const inc = await apiData(context, '/api/v1/incidents?status=open,acknowledged');
-    assert.ok(inc.incidents.length > 0, 'an incident is open');
-    ids.incident = inc.incidents[0].id;
+    const always = inc.incidents.find((i) => i.title === 'AlwaysFiring') ?? inc.incidents[0];
+    assert.ok(always, 'an incident is open');
+    ids.incident = always.id;
   });
 
   it("shows the local host's tile with values on the overview", T, async () => {
@@ -127,65 +128,62 @@ describe('admin', () => {
     await page.goto('/');
     await page.getByRole('link', { name: `${ids.host}: Up`, exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/hosts/' + encodeURIComponent(ids.host));
-    await page.getByRole('heading', { level: 1 }).filter({ hasText: ids.host }).waitFor();
+    await page.getByRole('heading', { name: ids.host, level: 1 }).waitFor();
     await waitForCharts(page, 2);
-    // The legend shows values under the cursor.
-    const chart = page.locator('.uplot').first();
+    // The legend shows each series' latest value, and the value under the cursor.
+    const chart = page.locator('.uplot').filter({ has: page.locator('canvas') }).first();
+    const valueOf = async () => (await chart.locator('.u-legend .u-series:not(:first-child) .u-value').allTextContents()).filter((v) => /\d/.test(v));
+    assert.ok((await valueOf()).length > 0, 'the legend shows latest values');
     await chart.scrollIntoViewIfNeeded();
-    const over = chart.locator('.u-over');
-    const box = await over.boundingBox();
+    const box = await chart.locator('.u-over').boundingBox();
     assert.ok(box, 'the chart has a plot area');
-    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2);
-    await page.waitForFunction(
-      (el) => [...el.querySelectorAll('.u-legend .u-series:not(:first-child) .u-value')].some((v) => /\d/.test(v.textContent)),
-      await chart.elementHandle(),
-    );
-    const values = await chart.locator('.u-legend .u-series .u-value').allTextContents();
-    assert.ok(values.some((v) => /\d/.test(v)), `legend values: ${JSON.stringify(values)}`);
+    await page.mouse.move(box.x + box.width * 0.95, box.y + box.height / 2);
+    await page.waitForFunction((el) => /\d/.test(el.querySelector('.u-legend .u-series:first-child .u-value')?.textContent ?? ''), await chart.elementHandle());
+    assert.ok((await valueOf()).length > 0, 'the legend shows values under the cursor');
   });
 
   it('runs a PromQL query in the explorer: graph and table', T, async () => {
     await page.goto('/explore');
+    await page.getByRole('heading', { name: 'Explore', level: 1 }).waitFor();
     const expr = `node_load1{instance="${ids.host}"}`;
-    const input = page.getByRole('textbox', { name: /query|expression|promql/i }).first();
-    await input.fill(expr);
-    await page.getByRole('button', { name: /^(run|execute|query)/i }).first().click();
+    await page.getByRole('combobox', { name: 'PromQL query' }).fill(expr);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
     await waitForCharts(page, 1);
-    const table = page.getByRole('table').filter({ hasText: ids.host }).first();
+    assert.match(decodeURIComponent(page.url()), /node_load1/, 'the query is kept in the URL');
+    await page.getByRole('tab', { name: 'Table' }).click();
+    const table = page.getByRole('table').filter({ hasText: ids.host });
     await table.waitFor();
     assert.ok((await table.getByRole('row').count()) >= 2, 'the table has a header and a row');
+    await table.getByRole('columnheader', { name: 'Value' }).waitFor();
+    await table.getByRole('cell').filter({ hasText: /^\d+(\.\d+)?(e[-+]?\d+)?$/ }).first().waitFor();
   });
 
   it('creates a silence on the alerts page and expires it', T, async () => {
     const comment = `e2e silence ${Date.now()}`;
     await page.goto('/alerts');
-    await page.getByRole('heading', { name: /alerts/i, level: 1 }).waitFor();
-    await page.getByRole('button', { name: /new silence|create silence|add silence|silence/i }).first().click();
-    const form = page.locator('form').filter({ has: page.getByRole('button', { name: /create|save|silence/i }) }).last();
-    await form.getByRole('textbox', { name: /matchers?/i }).first().fill('alertname="AlwaysFiring"');
-    await form.getByRole('textbox', { name: /comment|reason/i }).first().fill(comment);
-    await form.getByRole('button', { name: /create|save/i }).first().click();
+    await page.getByRole('heading', { name: 'Alerts', level: 1 }).waitFor();
+    await page.getByText('AlwaysFiring').first().waitFor();
+    await page.getByRole('button', { name: 'New silence' }).click();
+    const form = page.getByRole('form', { name: 'New silence' });
+    await form.getByLabel('Label name 1').fill('alertname');
+    await form.getByLabel('Value 1').fill('AlwaysFiring');
+    await form.getByLabel('Comment').fill(comment);
+    // The form says which firing alerts it would mute.
+    await form.getByText(/Silences 1 alert firing now: AlwaysFiring/).waitFor();
+    await form.getByRole('button', { name: 'Create silence' }).click();
     const row = page.getByRole('row').filter({ hasText: comment });
     await row.waitFor();
-    // The API has it active.
+    await row.getByText('Active').waitFor();
     let silences = await apiData(context, '/api/v2/silences');
     const s = silences.find((x) => x.comment === comment);
     assert.ok(s, 'the silence exists');
     assert.equal(s.status.state, 'active');
     assert.equal(s.createdBy, 'admin');
+    await screenshot(page, SHOTS, 'alerts-silences');
 
-    page.once('dialog', (d) => d.accept());
-    await row.getByRole('button', { name: /expire/i }).click();
-    const confirm = page.getByRole('dialog').getByRole('button', { name: /expire/i });
-    if (await confirm.isVisible().catch(() => false)) await confirm.click();
-    await page.waitForFunction(
-      async (id) => {
-        const r = await fetch('/api/v2/silence/' + id, { credentials: 'same-origin' });
-        return r.ok && (await r.json()).status.state === 'expired';
-      },
-      s.id,
-      { polling: 250 },
-    );
+    await row.getByRole('button', { name: 'Expire' }).click();
+    await row.getByRole('group', { name: 'Confirm' }).getByRole('button', { name: 'Yes, expire' }).click();
+    await row.waitFor({ state: 'detached' }); // expired silences are hidden by default
     silences = await apiData(context, '/api/v2/silences');
     assert.equal(silences.find((x) => x.id === s.id).status.state, 'expired');
   });
