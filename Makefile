@@ -14,7 +14,7 @@ LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
 RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
              ./internal/inventory/... ./internal/state/... ./internal/probe/... \
-             ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/...
+             ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/... ./internal/auth/...
 
 .PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting clean
 
@@ -64,6 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzParseAlertmanager -fuzztime $(FUZZTIME) ./internal/config
 	$(GO) test -run '^$$' -fuzz FuzzIncidentFilter -fuzztime $(FUZZTIME) ./internal/incident
+	$(GO) test -run '^$$' -fuzz FuzzDecodeHash -fuzztime $(FUZZTIME) ./internal/auth
 	$(GO) test -run '^$$' -fuzz FuzzParseAgent -fuzztime $(FUZZTIME) ./internal/config/agentconfig
 	$(GO) test -run '^$$' -fuzz FuzzParsers -fuzztime $(FUZZTIME) ./internal/collector
 	$(GO) test -run '^$$' -fuzz FuzzNetlink -fuzztime $(FUZZTIME) ./internal/collector

@@ -705,7 +705,7 @@ alertmanager:
 
 	run := func(args ...string) string {
 		t.Helper()
-		cmd := exec.Command(amtool, append([]string{am}, args...)...)
+		cmd := exec.Command(amtool, append([]string{am, "--http.config.file=" + srv.httpConfig(t)}, args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -749,7 +749,7 @@ alertmanager:
 	// The silence survives a restart.
 	require.NoError(t, srv.signal(syscall.SIGTERM))
 	srv2 := startServer(t, dataDir, "--config", cfg)
-	out2, err := exec.Command(amtool, "--alertmanager.url="+srv2.URL, "silence", "query", "-q").Output()
+	out2, err := exec.Command(amtool, "--alertmanager.url="+srv2.URL, "--http.config.file="+srv2.httpConfig(t), "silence", "query", "-q").Output()
 	require.NoError(t, err, string(out2))
 	require.Contains(t, string(out2), id)
 

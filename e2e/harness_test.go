@@ -7,6 +7,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,6 +28,30 @@ import (
 // agentBinary that of the small saypro-agent.
 var binary, agentBinary string
 
+// adminPassword is the first admin's password on every test server
+// (SAYPRO_ADMIN_PASSWORD).
+const adminPassword = "e2e admin password"
+
+// credentials holds each running server's admin API token by host:port;
+// the default HTTP transport adds it to requests to that server that
+// carry no credentials of their own, as a logged-in script would.
+var credentials sync.Map
+
+type authTransport struct{ base http.RoundTripper }
+
+func (a authTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if tok, ok := credentials.Load(r.URL.Host); ok && r.Header.Get("Authorization") == "" && !hasSessionCookie(r) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+tok.(string))
+	}
+	return a.base.RoundTrip(r)
+}
+
+func hasSessionCookie(r *http.Request) bool {
+	_, err := r.Cookie("saypro_session")
+	return err == nil
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "saypro-e2e-")
 	if err != nil {
@@ -45,6 +70,7 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	http.DefaultTransport = authTransport{base: http.DefaultTransport}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -75,6 +101,64 @@ type proc struct {
 	logs *syncBuffer
 	URL  string
 	done chan error
+	// Token is an admin API token, sent by the default HTTP client.
+	Token string
+}
+
+// login signs in as user and returns the session cookie and CSRF token.
+func (p *proc) login(t *testing.T, user, password string) (*http.Cookie, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"username":%q,"password":%q}`, user, password)
+	resp, err := http.Post(p.URL+"/api/v1/auth/login", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v struct {
+		Data struct {
+			CSRF string `json:"csrf_token"`
+		} `json:"data"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "login as %s: %s", user, b)
+	require.NoError(t, json.Unmarshal(b, &v))
+	for _, c := range resp.Cookies() {
+		if c.Name == "saypro_session" {
+			return c, v.Data.CSRF
+		}
+	}
+	t.Fatalf("login as %s set no session cookie", user)
+	return nil, ""
+}
+
+// newToken logs in as user and creates an API token of the user's role.
+func (p *proc) newToken(t *testing.T, user, password, name string) string {
+	t.Helper()
+	cookie, csrf := p.login(t, user, password)
+	req, err := http.NewRequest("POST", p.URL+"/api/v1/tokens", strings.NewReader(fmt.Sprintf(`{"name":%q}`, name)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	req.AddCookie(cookie)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "creating a token: %s", b)
+	var v struct {
+		Data struct {
+			Secret string `json:"secret"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(b, &v))
+	return v.Data.Secret
+}
+
+// httpConfig writes a Prometheus HTTP client config file (for promtool's
+// and amtool's --http.config.file) that sends the admin token.
+func (p *proc) httpConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "http.yml")
+	writeFile(t, path, "authorization:\n  credentials: "+p.Token+"\n")
+	return path
 }
 
 var listeningRE = regexp.MustCompile(`msg=listening address=(\S+)`)
@@ -87,7 +171,7 @@ func startServer(t *testing.T, dataDir string, args ...string) *proc {
 	cmd := exec.Command(binary, all...)
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.Env = append(os.Environ(), "SAYPRO_LOG_LEVEL=info")
+	cmd.Env = append(os.Environ(), "SAYPRO_LOG_LEVEL=info", "SAYPRO_ADMIN_PASSWORD="+adminPassword)
 	require.NoError(t, cmd.Start())
 	p := &proc{t: t, cmd: cmd, logs: logs, done: make(chan error, 1)}
 	go func() { p.done <- cmd.Wait() }()
@@ -119,6 +203,9 @@ func startServer(t *testing.T, dataDir string, args ...string) *proc {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				p.Token = p.newToken(t, "admin", adminPassword, "e2e")
+				credentials.Store(strings.TrimPrefix(p.URL, "http://"), p.Token)
+				t.Cleanup(func() { credentials.Delete(strings.TrimPrefix(p.URL, "http://")) })
 				return p
 			}
 		}

@@ -104,22 +104,23 @@ remote_write:
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, promtool, "query", "instant", srv.URL, query).CombinedOutput()
+	auth := "--http.config.file=" + srv.httpConfig(t)
+	out, err := exec.CommandContext(ctx, promtool, "query", "instant", auth, srv.URL, query).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `up{instance="`+promAddr+`", job="prometheus", replica="peer"} => 1`)
 
 	end := time.Now()
-	out, err = exec.CommandContext(ctx, promtool, "query", "range",
+	out, err = exec.CommandContext(ctx, promtool, "query", "range", auth,
 		"--start", end.Add(-time.Minute).Format(time.RFC3339), "--end", end.Format(time.RFC3339), "--step", "1s",
 		srv.URL, `sum by (replica) (count_over_time(`+query+`[10s]))`).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `{replica="peer"} =>`)
 
-	out, err = exec.CommandContext(ctx, promtool, "query", "labels", srv.URL, "job").CombinedOutput()
+	out, err = exec.CommandContext(ctx, promtool, "query", "labels", auth, srv.URL, "job").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "prometheus")
 
-	out, err = exec.CommandContext(ctx, promtool, "query", "series", "--match", query, srv.URL).CombinedOutput()
+	out, err = exec.CommandContext(ctx, promtool, "query", "series", auth, "--match", query, srv.URL).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `replica="peer"`)
 

@@ -48,7 +48,8 @@ func remoteWrite(t *testing.T, baseURL, token string, series []prompb.TimeSeries
 
 func queryAPI(t *testing.T, baseURL string) promv1.API {
 	t.Helper()
-	c, err := promapi.NewClient(promapi.Config{Address: baseURL})
+	// The default transport carries the server's admin token.
+	c, err := promapi.NewClient(promapi.Config{Address: baseURL, RoundTripper: http.DefaultTransport})
 	require.NoError(t, err)
 	return promv1.NewAPI(c)
 }

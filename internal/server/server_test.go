@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,7 +47,8 @@ func TestRunReloadWriteAndStop(t *testing.T) {
 				c.Ingest.Tokens = []config.Secret{token}
 				return nil
 			},
-			Listening: func(a net.Addr) { addrCh <- a },
+			Listening:     func(a net.Addr) { addrCh <- a },
+			AdminPassword: adminPassword,
 		})
 	}()
 	base := "http://" + (<-addrCh).String()
@@ -80,11 +83,15 @@ func TestRunReloadWriteAndStop(t *testing.T) {
 			}
 		}()
 	}
+	cookie, csrf := login(t, base)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		for range 10 {
-			resp, err := http.Post(base+"/-/reload", "", nil)
+			req, _ := http.NewRequest(http.MethodPost, base+"/-/reload", nil)
+			req.AddCookie(cookie)
+			req.Header.Set("X-CSRF-Token", csrf)
+			resp, err := http.DefaultClient.Do(req)
 			if !assertNoErr(t, err) {
 				return
 			}
@@ -97,12 +104,12 @@ func TestRunReloadWriteAndStop(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			resp, err := http.Get(base + "/api/v1/query?query=count(up)")
+			resp, err := getAs(base+"/api/v1/query?query=count(up)", "admin", adminPassword)
 			if !assertNoErr(t, err) {
 				return
 			}
 			resp.Body.Close()
-			resp, err = http.Get(base + "/api/v1/status/runtimeinfo")
+			resp, err = getAs(base+"/api/v1/status/runtimeinfo", "admin", adminPassword)
 			if !assertNoErr(t, err) {
 				return
 			}
@@ -111,7 +118,7 @@ func TestRunReloadWriteAndStop(t *testing.T) {
 	}()
 	wg.Wait()
 
-	resp, err := http.Get(base + "/api/v1/query?query=count(w0)")
+	resp, err := getAs(base+"/api/v1/query?query=count(w0)", "admin", adminPassword)
 	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -124,6 +131,37 @@ func TestRunReloadWriteAndStop(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+const adminPassword = "server test admin password"
+
+// getAs fetches url with basic auth, as Grafana does.
+func getAs(url, user, password string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(user, password)
+	return http.DefaultClient.Do(req)
+}
+
+// login signs in as the admin and returns the session cookie and CSRF token.
+func login(t *testing.T, base string) (*http.Cookie, string) {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/auth/login", "application/json",
+		strings.NewReader(`{"username":"admin","password":"`+adminPassword+`"}`))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	var v struct {
+		Data struct {
+			CSRF string `json:"csrf_token"`
+		} `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(b, &v))
+	require.NotEmpty(t, resp.Cookies())
+	return resp.Cookies()[0], v.Data.CSRF
 }
 
 func assertNoErr(t *testing.T, err error) bool {
