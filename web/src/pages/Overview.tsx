@@ -83,36 +83,52 @@ function byInstance(samples: VectorSample[]): Map<string, VectorSample> {
   return m;
 }
 
-async function loadHosts(signal: AbortSignal): Promise<{ rows: Row[]; metricsError?: string }> {
-  const hostsP = api<Host[]>('/api/v1/hosts', { signal });
+type MetricMaps = Partial<Record<keyof typeof QUERIES, Map<string, VectorSample>>>;
+
+/** The five by-instance queries, each a map from instance to its sample. */
+async function loadMetrics(signal: AbortSignal): Promise<{ maps: MetricMaps; error?: string }> {
   const keys = Object.keys(QUERIES) as (keyof typeof QUERIES)[];
   const results = await Promise.allSettled(keys.map((k) => promQuery(QUERIES[k], undefined, signal)));
-  const hosts = await hostsP;
-  const maps: Partial<Record<keyof typeof QUERIES, Map<string, VectorSample>>> = {};
-  let metricsError: string | undefined;
+  const maps: MetricMaps = {};
+  let error: string | undefined;
   results.forEach((r, i) => {
     if (r.status === 'fulfilled' && r.value.resultType === 'vector') maps[keys[i]] = byInstance(r.value.result);
-    else if (r.status === 'rejected') metricsError = r.reason instanceof Error ? r.reason.message : String(r.reason);
+    else if (r.status === 'rejected') error = r.reason instanceof Error ? r.reason.message : String(r.reason);
   });
-  const now = Date.now();
+  return { maps, error };
+}
+
+/** Joins the inventory with the metrics (undefined while they load: hosts count as reporting). */
+export function buildRows(hosts: Host[], maps: MetricMaps | undefined, now = Date.now()): Row[] {
   const rows = hosts.map((h) => {
     const get = (k: keyof typeof QUERIES) => {
-      const s = maps[k]?.get(h.instance);
+      const s = maps?.[k]?.get(h.instance);
       return s ? parseFloat(s.value[1]) : undefined;
     };
     const m: Partial<Metrics> = {
       cpu: get('cpu'),
       mem: get('mem'),
       disk: get('disk'),
-      mount: maps.disk?.get(h.instance)?.metric.mountpoint,
+      mount: maps?.disk?.get(h.instance)?.metric.mountpoint,
       netIn: get('netIn'),
       netOut: get('netOut'),
     };
-    const state = hostState(h, m.cpu !== undefined || m.mem !== undefined, now);
+    const state = hostState(h, !maps || m.cpu !== undefined || m.mem !== undefined, now);
     const worst = Math.max(m.cpu ?? 0, m.mem ?? 0, m.disk ?? 0);
     return { host: h, state, m, worst };
   });
-  return { rows: sortWorstFirst(rows), metricsError };
+  return sortWorstFirst(rows);
+}
+
+/** How many of n items to render now: a first screenful at once, the rest a moment later. */
+function useProgressive(n: number, first = 120): number {
+  const [limit, setLimit] = useState(first);
+  useEffect(() => {
+    if (limit >= n) return;
+    const t = setTimeout(() => setLimit(n), 30);
+    return () => clearTimeout(t);
+  }, [n, limit]);
+  return Math.min(n, limit);
 }
 
 const STATE_RANK: Record<HostState, number> = { down: 0, stale: 1, up: 2 };
@@ -160,7 +176,9 @@ function Tile(p: { r: Row }) {
           <span class="tile-name">{h.instance}</span>
           <Status tone={STATE_TONE[state]} text={STATE_TEXT[state]} />
         </div>
-        {state === 'up' ? (
+        {state === 'up' && m.cpu === undefined && m.mem === undefined ? (
+          <p class="tile-why">Loading figures…</p>
+        ) : state === 'up' ? (
           <>
             <Meter label="CPU" value={m.cpu} />
             <Meter label="Mem" value={m.mem} />
@@ -250,7 +268,7 @@ function Live() {
           <Empty>No firing alerts.</Empty>
         ) : (
           <ul class="list">
-            {firing.slice(0, 8).map((a) => (
+            {firing.slice(0, 5).map((a) => (
               <li>
                 <Status tone={sevTone(a.labels.severity)} text={a.labels.severity || 'alert'} />{' '}
                 <strong>{a.labels.alertname}</strong>
@@ -270,7 +288,7 @@ function Live() {
           </ul>
         )}
         <p class="more">
-          <a href="/alerts">{firing.length > 8 ? `All ${firing.length} alerts, silences and maintenance →` : 'Alerts, silences and maintenance →'}</a>
+          <a href="/alerts">{firing.length > 5 ? `All ${firing.length} alerts, silences and maintenance →` : 'Alerts, silences and maintenance →'}</a>
         </p>
       </section>
       <section class="panel" aria-labelledby="h-inc">
@@ -423,10 +441,14 @@ export default function Overview(_p: PageProps) {
   const loc = useLocation();
   const filter = loc.query.get('q') ?? '';
   const [text, setText] = useState(filter);
-  const hosts = useApi(loadHosts, []);
+  // The inventory and the metrics load side by side; tiles show as soon as the inventory is in.
+  const hosts = useApi((signal) => api<Host[]>('/api/v1/hosts', { signal }), []);
+  const metrics = useApi(loadMetrics, []);
   useEffect(() => {
     const t = setInterval(() => {
-      if (document.visibilityState !== 'hidden') hosts.reload();
+      if (document.visibilityState === 'hidden') return;
+      hosts.reload();
+      metrics.reload();
     }, 30000);
     return () => clearInterval(t);
   }, []);
@@ -435,8 +457,9 @@ export default function Overview(_p: PageProps) {
     const t = setTimeout(() => setQuery({ q: text.trim() || null }), 250);
     return () => clearTimeout(t);
   }, [text]);
-  const rows = hosts.data?.rows ?? [];
+  const rows = useMemo(() => buildRows(hosts.data ?? [], metrics.data?.maps), [hosts.data, metrics.data]);
   const shown = useMemo(() => rows.filter((r) => matchesFilter(r, filter)), [rows, filter]);
+  const limit = useProgressive(shown.length);
   const count = { up: 0, down: 0, stale: 0 } as Record<HostState, number>;
   for (const r of rows) count[r.state]++;
 
@@ -465,12 +488,14 @@ export default function Overview(_p: PageProps) {
         ) : (
           <>
             {hosts.error && <ErrorBox error={hosts.error} retry={hosts.reload} what="fresh data (showing the last)" />}
-            {hosts.data.metricsError && <p class="state error">Some figures could not be loaded: {hosts.data.metricsError}</p>}
+            {(metrics.error || metrics.data?.error) && (
+              <ErrorBox error={metrics.error ?? new Error(metrics.data?.error)} retry={metrics.reload} what="some figures" />
+            )}
             {shown.length === 0 ? (
               <Empty>No host matches “{filter}”.</Empty>
             ) : (
               <ul class="tiles">
-                {shown.map((r) => (
+                {shown.slice(0, limit).map((r) => (
                   <Tile key={r.host.instance} r={r} />
                 ))}
               </ul>
