@@ -170,7 +170,7 @@ function Meter(p: { label: string; value?: number; title?: string }) {
 function Tile(p: { r: Row }) {
   const { host: h, state, m } = p.r;
   return (
-    <li class={'tile ' + state}>
+    <li class={'htile ' + state}>
       <a href={'/hosts/' + encodeURIComponent(h.instance)} aria-label={`${h.instance}: ${STATE_TEXT[state]}`}>
         <div class="tile-head">
           <span class="tile-name">{h.instance}</span>
