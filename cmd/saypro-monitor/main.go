@@ -43,6 +43,8 @@ Commands:
   agent                run the host agent: collect this host's metrics and ship them to a server
   check                run health checks once from this machine and print their state
   config check FILE    validate a configuration file; errors name file and line
+  user reset-password NAME
+                       set a user's password (the way back in for a lost admin password)
   version              print version, commit and build date
 
 Run 'saypro-monitor <command> --help' for the flags of a command.
@@ -60,6 +62,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 		return agentcmd.Main("saypro-monitor agent", args[1:], stdout, stderr, getenv)
 	case "check":
 		return runCheck(args[1:], stdout, stderr, getenv)
+	case "user":
+		return runUser(args[1:], os.Stdin, stdout, stderr, getenv)
 	case "config":
 		if len(args) < 2 || args[1] != "check" {
 			fmt.Fprintln(stderr, "usage: saypro-monitor config check FILE")

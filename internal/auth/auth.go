@@ -458,3 +458,33 @@ func (s *Service) CreateUser(ctx context.Context, name string, role Role, passwo
 	}
 	return s.insertUser(ctx, name, role, hash)
 }
+
+// ResetPassword sets a user's password and enables the account, ending its
+// sessions: the way back in for an admin who lost theirs (the command
+// line's `user reset-password`).
+func (s *Service) ResetPassword(ctx context.Context, name, password string) error {
+	if err := checkPasswordPolicy(password); err != nil {
+		return err
+	}
+	hash, err := s.hasher.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	enabled := false
+	if err := s.updateUser(ctx, name, userPatch{hash: &hash, disabled: &enabled}); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			users, lerr := s.Users(ctx)
+			if lerr == nil {
+				names := make([]string, len(users))
+				for i, u := range users {
+					names[i] = u.Name
+				}
+				return fmt.Errorf("no user named %q; the users are: %s", name, strings.Join(names, ", "))
+			}
+		}
+		return err
+	}
+	s.basicCache.reset()
+	s.RecordSystem(ctx, "user.password", name, "reset from the command line; account enabled; sessions ended", true)
+	return nil
+}
