@@ -173,7 +173,7 @@ function Tile(p: { r: Row }) {
     <li class={'htile ' + state}>
       <a href={'/hosts/' + encodeURIComponent(h.instance)} aria-label={`${h.instance}: ${STATE_TEXT[state]}`}>
         <div class="tile-head">
-          <span class="tile-name">{h.instance}</span>
+          <span class="tile-name" title={h.instance}>{h.instance}</span>
           <Status tone={STATE_TONE[state]} text={STATE_TEXT[state]} />
         </div>
         {state === 'up' && m.cpu === undefined && m.mem === undefined ? (
