@@ -43,6 +43,8 @@ describe('formatSince', () => {
     const now = new Date(2026, 10, 22, 10, 54, 0);
     expect(formatSince(new Date(2026, 10, 22, 10, 42, 0), now)).toBe('since 10:42 (12 min)');
     expect(formatSince(new Date(2026, 10, 22, 10, 53, 40), now)).toBe('since 10:53 (under a minute)');
+    expect(formatSince(new Date(2026, 10, 22, 10, 32, 50), now)).toBe('since 10:32 (21 min)');
+    expect(formatSince(new Date(2026, 10, 22, 8, 10, 0), now)).toBe('since 08:10 (2 h 44 min)');
     expect(formatSince(new Date(2026, 10, 20, 9, 0, 0), now)).toBe('since Nov 20 09:00 (2 d 1 h)');
   });
 });

@@ -254,7 +254,7 @@ export function formatSince(t: Date | number | string, now: Date | number = Date
   const d = toDate(t);
   const n = typeof now === 'number' ? now : now.getTime();
   const secs = Math.max(0, (n - d.getTime()) / 1000);
-  const span = secs < 60 ? 'under a minute' : formatDuration(secs);
+  const span = secs < 60 ? 'under a minute' : secs < 3600 ? Math.floor(secs / 60) + ' min' : formatDuration(Math.floor(secs / 60) * 60);
   return `since ${formatShortTime(d, n)} (${span})`;
 }
 
