@@ -260,6 +260,12 @@ agent:
 		return h.Status == "down" && hasEvent(events, "down")
 	})
 	require.Equal(t, 0.0, hostUp(t, srv, "e2e-down"), "saypro_host_up on the server's /metrics")
+	// Stored by the self-scrape under the host's instance, where the
+	// built-in HostDown rule looks.
+	eventually(t, 40*time.Second, "saypro_host_up{instance=\"e2e-down\"} == 0 in the store", func() bool {
+		v := query(t, srv, `saypro_host_up{instance="e2e-down",job="saypro-monitor"} == 0`)
+		return len(v) == 1
+	})
 
 	startAgent(t, []string{binary, "agent"}, args...)
 	eventually(t, 30*time.Second, "the host up again", func() bool {

@@ -89,6 +89,10 @@ func addSelfScrape(cfg *promconfig.Config, target, token string) {
 	}
 	sc := promconfig.DefaultScrapeConfig
 	sc.JobName = selfJob
+	// The server's metrics label hosts and checks by their own instance
+	// (saypro_host_up{instance="db1"}, which HostDown fires on); the
+	// target's address must not replace it.
+	sc.HonorLabels = true
 	// /metrics needs an identity; the server presents its own token.
 	sc.HTTPClientConfig.Authorization = &commonconfig.Authorization{Type: "Bearer", Credentials: commonconfig.Secret(token)}
 	sc.ServiceDiscoveryConfigs = discovery.Configs{

@@ -246,5 +246,8 @@ func TestAddSelfScrapeRespectsUserJob(t *testing.T) {
 	d := config.Default()
 	addSelfScrape(d.Prometheus, "localhost:9900", "tok")
 	require.Len(t, d.Prometheus.ScrapeConfigs, 1)
-	require.Equal(t, config.DefaultScrapeInterval, d.Prometheus.ScrapeConfigs[0].ScrapeInterval)
+	self := d.Prometheus.ScrapeConfigs[0]
+	require.Equal(t, config.DefaultScrapeInterval, self.ScrapeInterval)
+	require.True(t, self.HonorLabels, "saypro_host_up{instance=<host>} keeps the host's instance")
+	require.Equal(t, "tok", string(self.HTTPClientConfig.Authorization.Credentials))
 }
