@@ -79,11 +79,12 @@ const userColumns = `id, name, role, created_ms, updated_ms, last_login_ms, disa
 
 type scanner interface{ Scan(...any) error }
 
-func scanUser(s scanner) (User, error) {
+// scanUser reads userColumns, then the extra columns that follow them.
+func scanUser(s scanner, extra ...any) (User, error) {
 	var u User
 	var created, updated int64
 	var last, disabled sql.NullInt64
-	if err := s.Scan(&u.ID, &u.Name, &u.Role, &created, &updated, &last, &disabled); err != nil {
+	if err := s.Scan(append([]any{&u.ID, &u.Name, &u.Role, &created, &updated, &last, &disabled}, extra...)...); err != nil {
 		return u, err
 	}
 	u.CreatedAt = time.UnixMilli(created).UTC()
@@ -99,42 +100,44 @@ func (s *Service) countUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// Users lists every account by name.
-func (s *Service) Users(ctx context.Context) ([]User, error) {
-	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+// collect scans every row of a query with scan; never nil, so that JSON
+// has [] for none.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
 	if err != nil {
-		return nil, fmt.Errorf("listing users: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
-	users := []User{}
+	out := []T{}
 	for rows.Next() {
-		u, err := scanUser(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		users = append(users, u)
+		out = append(out, v)
 	}
-	return users, rows.Err()
+	return out, rows.Err()
+}
+
+// Users lists every account by name.
+func (s *Service) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.SQL().QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	users, err := collect(rows, err, func(r scanner) (User, error) { return scanUser(r) })
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	return users, nil
 }
 
 // userByName returns the user and its password hash.
 func (s *Service) userByName(ctx context.Context, name string) (User, string, error) {
-	row := s.db.SQL().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = $1`, name)
-	var u User
-	var created, updated int64
-	var last, disabled sql.NullInt64
 	var hash string
-	err := row.Scan(&u.ID, &u.Name, &u.Role, &created, &updated, &last, &disabled, &hash)
+	u, err := scanUser(s.db.SQL().QueryRowContext(ctx, `SELECT `+userColumns+`, password_hash FROM users WHERE name = $1`, name), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", fmt.Errorf("user %q: %w", name, ErrNotFound)
 	}
 	if err != nil {
 		return u, "", fmt.Errorf("reading user %q: %w", name, err)
 	}
-	u.CreatedAt = time.UnixMilli(created).UTC()
-	u.UpdatedAt = time.UnixMilli(updated).UTC()
-	u.LastLoginAt = fromMS(last)
-	u.Disabled = disabled.Valid
 	return u, hash, nil
 }
 
@@ -257,19 +260,14 @@ func (s *Service) lookupSession(ctx context.Context, idHash string) (session, er
 	row := s.db.SQL().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.created_ms, u.updated_ms, u.last_login_ms, u.disabled_ms,
 		s.csrf_token, s.created_ms, s.last_seen_ms, s.expires_ms
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash)
-	var uCreated, uUpdated int64
-	var last, disabled sql.NullInt64
-	err := row.Scan(&se.user.ID, &se.user.Name, &se.user.Role, &uCreated, &uUpdated, &last, &disabled, &se.csrf, &created, &lastSeen, &expires)
+	u, err := scanUser(row, &se.csrf, &created, &lastSeen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return se, ErrNotFound
 	}
 	if err != nil {
 		return se, err
 	}
-	se.user.CreatedAt = time.UnixMilli(uCreated).UTC()
-	se.user.UpdatedAt = time.UnixMilli(uUpdated).UTC()
-	se.user.LastLoginAt = fromMS(last)
-	se.user.Disabled = disabled.Valid
+	se.user = u
 	se.createdAt = time.UnixMilli(created)
 	se.lastSeen = time.UnixMilli(lastSeen)
 	se.expires = time.UnixMilli(expires)
@@ -315,19 +313,11 @@ func (s *Service) tokens(ctx context.Context, user string) ([]Token, error) {
 		args = append(args, user)
 	}
 	rows, err := s.db.SQL().QueryContext(ctx, q+` ORDER BY t.id DESC`, args...)
+	toks, err := collect(rows, err, scanToken)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
-	defer rows.Close()
-	out := []Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return toks, nil
 }
 
 func (s *Service) token(ctx context.Context, id int64) (Token, error) {
@@ -367,23 +357,21 @@ type tokenCredential struct {
 
 func (s *Service) lookupToken(ctx context.Context, hash string) (tokenCredential, error) {
 	var c tokenCredential
-	var expires, used, revoked, last, disabled sql.NullInt64
-	var uCreated, uUpdated int64
-	row := s.db.SQL().QueryRowContext(ctx, `SELECT t.id, t.name, t.role, t.expires_ms, t.last_used_ms, t.revoked_ms,
-		u.id, u.name, u.role, u.created_ms, u.updated_ms, u.last_login_ms, u.disabled_ms
+	var expires, used, revoked sql.NullInt64
+	row := s.db.SQL().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.created_ms, u.updated_ms, u.last_login_ms, u.disabled_ms,
+		t.id, t.name, t.role, t.expires_ms, t.last_used_ms, t.revoked_ms
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash)
-	err := row.Scan(&c.id, &c.name, &c.role, &expires, &used, &revoked,
-		&c.user.ID, &c.user.Name, &c.user.Role, &uCreated, &uUpdated, &last, &disabled)
+	u, err := scanUser(row, &c.id, &c.name, &c.role, &expires, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
 	if err != nil {
 		return c, err
 	}
+	c.user = u
 	c.expires = fromMS(expires)
 	c.lastUsed = fromMS(used)
 	c.revoked = revoked.Valid
-	c.user.Disabled = disabled.Valid
 	return c, nil
 }
 
@@ -447,23 +435,19 @@ func (s *Service) Audit(ctx context.Context, f AuditFilter) ([]AuditEntry, int, 
 	args = append(args, limit, f.Offset)
 	rows, err := s.db.SQL().QueryContext(ctx, fmt.Sprintf(`SELECT id, time_ms, actor, actor_kind, action, target, detail, remote_addr, success
 		FROM audit_log%s ORDER BY time_ms DESC, id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading the audit log: %w", err)
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
+	out, err := collect(rows, err, func(r scanner) (AuditEntry, error) {
 		var e AuditEntry
 		var t int64
 		var ok int
-		if err := rows.Scan(&e.ID, &t, &e.Actor, &e.ActorKind, &e.Action, &e.Target, &e.Detail, &e.RemoteAddr, &ok); err != nil {
-			return nil, 0, err
-		}
+		err := r.Scan(&e.ID, &t, &e.Actor, &e.ActorKind, &e.Action, &e.Target, &e.Detail, &e.RemoteAddr, &ok)
 		e.Time = time.UnixMilli(t).UTC()
 		e.Success = ok == 1
-		out = append(out, e)
+		return e, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading the audit log: %w", err)
 	}
-	return out, total, rows.Err()
+	return out, total, nil
 }
 
 func truncate(s string, n int) string {
