@@ -16,7 +16,7 @@ RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/inventory/... ./internal/state/... ./internal/probe/... \
              ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/... ./internal/auth/...
 
-.PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting clean
+.PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting bench-ui clean
 
 all: build
 
@@ -54,8 +54,8 @@ race:
 # End-to-end tests build the real binary and run it (and Prometheus from
 # Debian's package, when installed) on loopback ports; the agent tests run
 # Debian's prometheus-node-exporter beside ours.
-e2e:
-	$(GO) test -count=1 -timeout 20m ./e2e/...
+e2e: ui
+	SAYPRO_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 20m ./e2e/...
 
 # Short fuzzing runs of every parser of outside input; FUZZTIME=5m for longer.
 FUZZTIME ?= 30s
@@ -92,6 +92,9 @@ bench-probe: build
 
 bench-alerting: build
 	bench/alerting/run.sh
+
+bench-ui: build
+	bench/ui/run.sh
 
 clean:
 	rm -rf bin
