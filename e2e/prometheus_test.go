@@ -104,23 +104,28 @@ remote_write:
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	auth := "--http.config.file=" + srv.httpConfig(t)
-	out, err := exec.CommandContext(ctx, promtool, "query", "instant", auth, srv.URL, query).CombinedOutput()
+	// promtool 2.42 has no --http.config.file; credentials in the URL
+	// become basic auth, with the API token as the password.
+	u, err := url.Parse(srv.URL)
+	require.NoError(t, err)
+	u.User = url.UserPassword("admin", srv.Token)
+	authURL := u.String()
+	out, err := exec.CommandContext(ctx, promtool, "query", "instant", authURL, query).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `up{instance="`+promAddr+`", job="prometheus", replica="peer"} => 1`)
 
 	end := time.Now()
-	out, err = exec.CommandContext(ctx, promtool, "query", "range", auth,
+	out, err = exec.CommandContext(ctx, promtool, "query", "range",
 		"--start", end.Add(-time.Minute).Format(time.RFC3339), "--end", end.Format(time.RFC3339), "--step", "1s",
-		srv.URL, `sum by (replica) (count_over_time(`+query+`[10s]))`).CombinedOutput()
+		authURL, `sum by (replica) (count_over_time(`+query+`[10s]))`).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `{replica="peer"} =>`)
 
-	out, err = exec.CommandContext(ctx, promtool, "query", "labels", auth, srv.URL, "job").CombinedOutput()
+	out, err = exec.CommandContext(ctx, promtool, "query", "labels", authURL, "job").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "prometheus")
 
-	out, err = exec.CommandContext(ctx, promtool, "query", "series", auth, "--match", query, srv.URL).CombinedOutput()
+	out, err = exec.CommandContext(ctx, promtool, "query", "series", "--match", query, authURL).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), `replica="peer"`)
 

@@ -210,8 +210,9 @@ global:
   scrape_interval: 1s
 scrape_configs:
   - job_name: again
+    authorization: {credentials: %q}
     static_configs: [{targets: [%q]}]
-`, addr))
+`, srv.Token, addr))
 	require.NoError(t, srv.signal(syscall.SIGHUP))
 	eventually(t, 30*time.Second, "the new job's up series", func() bool {
 		_, body := srv.get(`/api/v1/query?query=up{job="again"}`)
