@@ -112,6 +112,8 @@ func TestHistoryAndUptime(t *testing.T) {
 		require.Equal(t, "up", list[0].State)
 		require.Equal(t, "pending", list[1].State, "no agent has reported yet")
 		require.Equal(t, "agents{role=web}", list[1].RunOn)
+		require.NotNil(t, list[0].Uptime["2026-11"].Percent, "the list carries this month's uptime")
+		require.InDelta(t, 100*23.0/24, *list[0].Uptime["2026-11"].Percent, 0.01)
 		getJSON(t, m.APIHandler(), "/api/v1/checks?state=up", 200, &list)
 		require.Len(t, list, 1)
 

@@ -248,7 +248,11 @@ func (m *Manager) serveList(w http.ResponseWriter, r *http.Request) {
 		jsonapi.Error(w, http.StatusBadRequest, "bad_data", fmt.Sprintf("unknown state %q: use up, degraded, down, unknown or pending", want))
 		return
 	}
-	windows := standardWindows(m.now())
+	// The standard windows and this calendar month, so that an overview
+	// of the month's uptime needs no call per check.
+	now := m.now()
+	y, mo, _ := now.Date()
+	windows := append(standardWindows(now), monthWindow(y, mo, now.Location()))
 	all, err := m.uptimes(r, "", windows)
 	if err != nil {
 		jsonapi.Error(w, http.StatusInternalServerError, "internal", "reading check history: "+err.Error())

@@ -333,7 +333,7 @@ function Live() {
 interface CheckUptime {
   percent: number | null;
 }
-interface CheckView {
+export interface CheckView {
   name: string;
   state: string;
   uptime: Record<string, CheckUptime>;
@@ -351,27 +351,17 @@ function thisMonth(d = new Date()) {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
 }
 
-/** Each check's uptime this month: the list has 24h/7d/30d only, so one call per check, 6 at a time. */
-async function monthUptimes(names: string[], signal: AbortSignal): Promise<{ name: string; percent: number | null }[]> {
-  const month = thisMonth();
-  const out: { name: string; percent: number | null }[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < names.length) {
-      const name = names[next++];
-      const d = await api<CheckView>('/api/v1/checks/' + encodeURIComponent(name), { signal });
-      const u = d.uptime[month] ?? Object.entries(d.uptime).find(([k]) => /^\d{4}-\d{2}$/.test(k))?.[1];
-      out.push({ name, percent: u?.percent ?? null });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(6, names.length) }, worker));
-  return out;
+/** Each check's uptime this month, from the list (which carries the calendar month's window besides 24h/7d/30d). */
+export function monthUptimes(checks: CheckView[], month = thisMonth()): { name: string; percent: number | null }[] {
+  return checks.map((c) => {
+    const u = c.uptime?.[month] ?? Object.entries(c.uptime ?? {}).find(([k]) => /^\d{4}-\d{2}$/.test(k))?.[1];
+    return { name: c.name, percent: u?.percent ?? null };
+  });
 }
 
 function Checks() {
   const list = useApi((signal) => api<CheckView[]>('/api/v1/checks', { signal }), []);
-  const names = (list.data ?? []).map((c) => c.name).join('\n');
-  const month = useApi((signal) => (names ? monthUptimes(names.split('\n'), signal) : Promise.resolve([])), [names]);
+  const month = { data: list.data ? monthUptimes(list.data) : undefined };
   useEffect(() => {
     const t = setInterval(list.reload, 60000);
     return () => clearInterval(t);
@@ -408,9 +398,7 @@ function Checks() {
           </ul>
           <div class="uptime">
             <h3>Uptime in {monthName}</h3>
-            {month.error ? (
-              <ErrorBox error={month.error} retry={month.reload} what="this month's uptime" />
-            ) : !month.data ? (
+            {!month.data ? (
               <Loading what="uptime" />
             ) : !worst ? (
               <Empty>Nothing known yet this month.</Empty>
