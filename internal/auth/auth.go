@@ -403,7 +403,8 @@ func (s *Service) record(ctx context.Context, who Identity, remote, action, targ
 func (s *Service) Record(r *http.Request, action, target, detail string, success bool) {
 	id, ok := FromContext(r.Context())
 	if !ok {
-		id = Identity{Name: "anonymous", Kind: "none"}
+		// A route whose credential is in the URL, such as an ack link.
+		id = Identity{Name: "(signed link)", Kind: "link"}
 	}
 	s.record(r.Context(), id, remoteIP(r), action, target, detail, success)
 }

@@ -266,9 +266,13 @@ func Run(ctx context.Context, o Options) error {
 			for {
 				select {
 				case <-hup:
-					if err := s.reload(); err != nil {
+					err := s.reload()
+					detail := "on SIGHUP"
+					if err != nil {
 						logger.Error("reload on SIGHUP failed; the previous configuration stays in force", "err", err)
+						detail += ": " + err.Error()
 					}
+					s.auth.RecordSystem(ctx, "config.reload", s.opts.ConfigFile, detail, err == nil)
 				case ch := <-s.reloadReq:
 					ch <- s.reload()
 				case <-done:

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -151,7 +153,8 @@ func routes(o Options) []Route {
 		audited(Operate, false, "incident.update", o.Incidents, "PATCH /api/v1/incidents/{id}")
 		audited(Operate, false, "incident.resolve", o.Incidents, "POST /api/v1/incidents/{id}/resolve")
 		audited(Operate, false, "incident.reopen", o.Incidents, "POST /api/v1/incidents/{id}/reopen")
-		add(Link, o.Incidents, "GET /incidents/{id}/ack", "POST /incidents/{id}/ack")
+		add(Link, o.Incidents, "GET /incidents/{id}/ack")
+		audited(Link, false, "incident.ack", o.Incidents, "POST /incidents/{id}/ack")
 	}
 	if o.Alertmanager != nil {
 		addBasic(View, o.Alertmanager, "GET /api/v2/status", "GET /api/v2/receivers", "GET /api/v2/alerts",
@@ -250,12 +253,30 @@ func audit(a Authorizer, action string, h http.Handler) http.Handler {
 		if id := rec.silenceID(); id != "" {
 			target = "silence " + id
 		}
-		detail := strings.Join(strings.Fields(body.String()), " ")
+		detail := strings.Join(strings.Fields(redactForm(r, body.String())), " ")
 		if rec.code >= 300 {
 			detail = strings.TrimSpace(fmt.Sprintf("HTTP %d: %s %s", rec.code, strings.TrimSpace(rec.head.String()), detail))
 		}
 		a.Record(r, action, target, detail, rec.code < 300)
 	})
+}
+
+// redactForm drops the credentials a form carries (an ack link's token,
+// a CSRF token) from its audited copy.
+func redactForm(r *http.Request, body string) string {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return body
+	}
+	v, err := url.ParseQuery(body)
+	if err != nil {
+		return "(a form that does not parse)"
+	}
+	for _, k := range []string{"token", "csrf_token", "password"} {
+		if v.Has(k) {
+			v.Set(k, "(redacted)")
+		}
+	}
+	return v.Encode()
 }
 
 // auditRecorder keeps the status code and the start of the answer.

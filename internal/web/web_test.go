@@ -254,6 +254,16 @@ func TestAuditedRoutes(t *testing.T) {
 	require.False(t, rel.Success)
 	require.Contains(t, rel.Detail, "cfg.yml:3")
 
+	// An ack through a notification's link: audited without its token.
+	form := func(r *http.Request) { r.Header.Set("Content-Type", "application/x-www-form-urlencoded") }
+	require.Equal(t, 200, do(env.h, "POST", "/incidents/7/ack", "token=s3cret-link-token&name=alice", form).Code)
+	entries, _, err = env.svc.Audit(t.Context(), auth.AuditFilter{Actor: "(signed link)"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	require.Equal(t, "incident.ack", entries[0].Action)
+	require.Contains(t, entries[0].Detail, "name=alice")
+	require.NotContains(t, entries[0].Detail, "s3cret")
+
 	entries, _, err = env.svc.Audit(t.Context(), auth.AuditFilter{Actor: env.creds[auth.RoleSupport].name, Action: "incident."})
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the refused resolve never reached the handler")
@@ -326,4 +336,3 @@ func TestHealthyBeforeInstall(t *testing.T) {
 	h.SetReady(true)
 	require.Equal(t, 503, do(h, "GET", "/api/v1/query", "", nil).Code, "nothing to serve before Install")
 }
-
