@@ -33,7 +33,7 @@ func browserMissing(t *testing.T, format string, args ...any) {
 	t.Skip(reason)
 }
 
-// TestBrowser runs the web UI's browser tests (web/e2e, node --test with
+// TestBrowser runs the web UI's browser tests (web/e2e/ui.test.mjs, node --test with
 // playwright-core driving headless Chromium) against a real server that has
 // its own host's metrics, an http check, and an alert that always fires
 // (so an incident is open), with a support user besides the admin.
@@ -155,7 +155,9 @@ alertmanager:
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "web/e2e/")
+	// The file, not the directory: from Node 21 on, --test takes globs,
+	// and a directory no longer means the test files in it.
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "web/e2e/ui.test.mjs")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
 		"SAYPRO_URL="+srv.URL,
@@ -172,9 +174,9 @@ alertmanager:
 	err = cmd.Run()
 	out.flush()
 	if ctx.Err() != nil {
-		t.Fatalf("node --test web/e2e/ did not finish within 10 minutes")
+		t.Fatalf("node --test web/e2e/ui.test.mjs did not finish within 10 minutes")
 	}
-	require.NoError(t, err, "node --test web/e2e/ failed (its output is above; screenshots in %s)", shots)
+	require.NoError(t, err, "node --test web/e2e/ui.test.mjs failed (its output is above; screenshots in %s)", shots)
 }
 
 // lineLogger writes a process's output into the test log line by line, as

@@ -3,7 +3,7 @@
 //
 //	SAYPRO_URL=http://127.0.0.1:9900 SAYPRO_ADMIN_PASSWORD=… \
 //	SAYPRO_SUPPORT_USER=alice SAYPRO_SUPPORT_PASSWORD=… \
-//	SAYPRO_SCREENSHOTS=/tmp/shots node --test web/e2e/
+//	SAYPRO_SCREENSHOTS=/tmp/shots node --test web/e2e/ui.test.mjs
 //
 // The server needs: its own host's agent (on by default), at least one
 // check, and a firing alert that opened an incident. e2e/ui_test.go
