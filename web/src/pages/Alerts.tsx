@@ -33,24 +33,9 @@ import {
   type MatchOp,
   type Silence,
 } from './alertsModel';
+import { severityTone } from './incidentsModel';
 
 type Tab = 'alerts' | 'silences' | 'maintenance';
-
-export function severityTone(sev: string | undefined): Tone {
-  switch ((sev ?? '').toLowerCase()) {
-    case 'critical':
-    case 'error':
-    case 'page':
-      return 'bad';
-    case 'warning':
-    case 'warn':
-      return 'warn';
-    case 'info':
-      return 'info';
-    default:
-      return 'muted';
-  }
-}
 
 const STATE_WORDS: Record<AlertShown, [Tone, string]> = {
   firing: ['bad', 'Firing'],
@@ -475,6 +460,17 @@ function SilenceForm(p: { initial: Matcher[]; alerts: AMAlert[]; onCancel: () =>
 
 // ---------------------------------------------------------------- silence lists
 
+/** A future time as "in 1 h 42 min" (a past one as RelTime), exact time as tooltip. */
+function Until(p: { t: string }) {
+  const secs = (Date.parse(p.t) - Date.now()) / 1000;
+  if (!(secs > 0)) return <RelTime t={p.t} />;
+  return (
+    <time dateTime={p.t} title={formatExactTime(p.t)}>
+      in {formatDuration(secs < 60 ? secs : Math.round(secs / 60) * 60)}
+    </time>
+  );
+}
+
 function Matchers(p: { s: Silence }) {
   return (
     <ul class="al-labels al-ms">
@@ -589,13 +585,13 @@ function SilenceList(p: { silences: Silence[]; data: boolean; loading: boolean; 
                     <RelTime t={s.startsAt} />
                   </td>
                   <td data-label="Ends">
-                    <RelTime t={s.endsAt} />
+                    <Until t={s.endsAt} />
                   </td>
                   <td data-label="Created by">{s.createdBy}</td>
                   <td data-label="Comment" class="al-comment">
                     {s.comment}
                   </td>
-                  <td data-label="Actions" class="al-row-actions">
+                  <td data-label="Actions" class={'al-row-actions' + (p.operate ? '' : ' ck-empty')}>
                     {p.operate && <ExpireButton s={s} onDone={p.onChanged} />}
                     {p.operate && s.status.state === 'expired' && (
                       <button type="button" onClick={() => p.onRecreate(s)}>
@@ -664,7 +660,7 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
                         </>
                       ) : s.status.state === 'active' ? (
                         <>
-                          ends <RelTime t={s.endsAt} />
+                          ends <Until t={s.endsAt} />
                         </>
                       ) : (
                         <>
@@ -680,7 +676,7 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
                   <td data-label="Comment" class="al-comment">
                     {s.comment}
                   </td>
-                  <td data-label="Actions" class="al-row-actions">
+                  <td data-label="Actions" class={'al-row-actions' + (p.operate ? '' : ' ck-empty')}>
                     {p.operate && <ExpireButton s={s} label={s.status.state === 'pending' ? 'Skip this one' : 'End now'} onDone={p.onChanged} />}
                   </td>
                 </tr>
