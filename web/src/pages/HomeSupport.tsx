@@ -240,7 +240,10 @@ export default function HomeSupport(_p: PageProps) {
       <PageHead title="Service status" sub="What customers see right now, and what the team is doing about it." />
 
       {(checks.error !== null || incidents.error !== null) && (
-        <ErrorBox error={checks.error ?? incidents.error} retry={() => (checks.reload(), incidents.reload())} what="the status" />
+        <>
+          <ErrorBox error={checks.error ?? incidents.error} retry={() => (checks.reload(), incidents.reload())} what="the status" />
+          <p class="small muted">If this keeps happening, tell the technical team that the monitoring server has a problem.</p>
+        </>
       )}
       {!loaded && checks.error === null && incidents.error === null && <p class="state">Finding out whether everything works…</p>}
       {loaded && (
@@ -265,6 +268,7 @@ export default function HomeSupport(_p: PageProps) {
       <section class="panel">
         <h2>Problems the team is working on</h2>
         {incidents.data && incs.length === 0 && <Empty>No open problems.</Empty>}
+        {!incidents.data && incidents.error === null && <p class="muted">Loading…</p>}
         {incs.length > 0 && (
           <>
             {!can('respond') && <p class="small muted">Your role ({session.role}) can look but not take problems on or add notes.</p>}
@@ -280,6 +284,8 @@ export default function HomeSupport(_p: PageProps) {
       <section class="panel">
         <h2>All services</h2>
         {checks.data && cs.length === 0 && <Empty>No services are being watched yet.</Empty>}
+        {!checks.data && checks.error !== null && <Empty>The list of services is not available right now.</Empty>}
+        {!checks.data && checks.error === null && <p class="muted">Loading…</p>}
         {cs.length > 0 && (
           <ul class="support-services">
             {sorted.map((c) => {
