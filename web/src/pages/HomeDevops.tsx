@@ -85,7 +85,7 @@ export default function HomeDevops(_p: PageProps) {
     const fb = stats.data?.fail.get(b.name) ?? 0;
     return fb - fa || (stats.data?.p95.get(b.name) ?? 0) - (stats.data?.p95.get(a.name) ?? 0) || a.name.localeCompare(b.name);
   });
-  const httpChecks = list.filter((c) => stats.data?.code.has(c.name));
+  const httpChecks = stats.data ? list.filter((c) => c.kind === 'http' || stats.data!.code.has(c.name)) : [];
 
   // One row per alert (name + identifying labels), firing now first, then by last time seen.
   const firingNow = new Map<string, RuleAlert>();
@@ -189,7 +189,7 @@ export default function HomeDevops(_p: PageProps) {
         <section class="panel">
           <h2>HTTP status codes</h2>
           <p class="small muted panel-note">The last answer of each web check, and how often it answered with an error (4xx, 5xx or none) in the range.</p>
-          {stats.data && httpChecks.length === 0 && <Empty>No web checks have answered in this range.</Empty>}
+          {stats.data && httpChecks.length === 0 && <Empty>No web (http) checks are configured.</Empty>}
           {httpChecks.length > 0 && (
             <table class="top">
               <thead>
@@ -203,8 +203,9 @@ export default function HomeDevops(_p: PageProps) {
               </thead>
               <tbody>
                 {httpChecks.map((c) => {
-                  const st = httpStatus(stats.data!.code.get(c.name)!);
-                  const bad = stats.data!.badCodes.get(c.name);
+                  const st = httpStatus(stats.data!.code.get(c.name) ?? 0);
+                  // A check that never got an answer has no status codes: its failed runs are its error answers.
+                  const bad = stats.data!.badCodes.get(c.name) ?? stats.data!.fail.get(c.name);
                   return (
                     <tr>
                       <td>
