@@ -221,6 +221,10 @@ export default function HomeSupport(_p: PageProps) {
     [tick],
   );
   useEvents(['incident'], () => incidents.reload());
+  const [checkedAt, setCheckedAt] = useState(0);
+  useEffect(() => {
+    if (checks.data) setCheckedAt(Date.now());
+  }, [checks.data]);
 
   const cs = checks.data ?? [];
   const sevRank: Record<string, number> = { critical: 0, warning: 1, info: 2 };
@@ -260,7 +264,7 @@ export default function HomeSupport(_p: PageProps) {
           )}
           {head.tone === 'ok' && <p class="small">{cs.length === 1 ? 'The one service we watch answers normally.' : `All ${cs.length} services we watch answer normally.`}</p>}
           <p class="small muted">
-            Checked <RelTime t={Date.now()} />. This page updates by itself.
+            Checked <RelTime t={checkedAt || Date.now()} />. This page updates by itself.
           </p>
         </section>
       )}
