@@ -135,3 +135,27 @@ describe('hostLink', () => {
     expect(hostLink('')).toBe(false);
   });
 });
+
+describe('foldTimeline', () => {
+  it('folds runs of the same kind and message into the newest, newest first, never notes', async () => {
+    const { foldTimeline } = await import('./pages/incidentsModel');
+    const e = (id: number, kind: string, message: string) => ({ id, time: `2026-11-20T03:${String(id).padStart(2, '0')}:00Z`, kind, actor: 'x', message });
+    const rows = foldTimeline([
+      e(1, 'opened', 'opened: A'),
+      e(2, 'alert_firing', 'A firing again'),
+      e(3, 'alert_firing', 'A firing again'),
+      e(4, 'alert_firing', 'A firing again'),
+      e(5, 'note', 'same'),
+      e(6, 'note', 'same'),
+      e(7, 'alert_firing', 'A firing again'),
+    ]);
+    expect(rows.map((r) => [r.id, r.repeats])).toEqual([
+      [7, 1],
+      [6, 1],
+      [5, 1],
+      [4, 3],
+      [1, 1],
+    ]);
+    expect(rows[3].firstTime).toBe('2026-11-20T03:02:00Z');
+  });
+});

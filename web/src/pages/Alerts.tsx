@@ -653,10 +653,11 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
                     <Status tone={tone} text={word} />
                   </td>
                   <td data-label="When">
+                    <div>
                     <span title={`${formatExactTime(s.startsAt)} to ${formatExactTime(s.endsAt)}`}>
                       {s.status.state === 'pending' ? (
                         <>
-                          starts <RelTime t={s.startsAt} />, lasts {formatDuration((Date.parse(s.endsAt) - Date.parse(s.startsAt)) / 1000)}
+                          starts <Until t={s.startsAt} />, lasts {formatDuration((Date.parse(s.endsAt) - Date.parse(s.startsAt)) / 1000)}
                         </>
                       ) : s.status.state === 'active' ? (
                         <>
@@ -669,6 +670,7 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
                       )}
                     </span>
                     <div class="small muted">{formatExactTime(s.startsAt)}</div>
+                    </div>
                   </td>
                   <td data-label="Matchers">
                     <Matchers s={s} />

@@ -8,7 +8,7 @@ import { formatDuration, formatExactTime } from '../format';
 import type { PageProps } from '../routes';
 import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
 import { runbookOf } from './alertsModel';
-import { alertsExpr, between, hostLink, incidentWindow, isFailure, kindWords, severityTone, SEVERITIES, statusWords, type Incident } from './incidentsModel';
+import { alertsExpr, between, foldTimeline, hostLink, incidentWindow, isFailure, kindWords, severityTone, SEVERITIES, statusWords, type Incident } from './incidentsModel';
 
 function When(p: { t: string | null; by?: string; none: string; after?: number | null; afterWhat?: string }) {
   if (!p.t) return <span class="muted">{p.none}</span>;
@@ -224,8 +224,8 @@ export default function IncidentDetail(p: PageProps) {
           {timeline.length === 0 ? (
             <Empty>Nothing on the timeline yet.</Empty>
           ) : (
-            <ol class="inc-timeline" reversed>
-              {[...timeline].reverse().map((e) => {
+            <ol class="inc-timeline">
+              {foldTimeline(timeline).map((e) => {
                 const [icon, label] = kindWords(e.kind);
                 const fail = isFailure(e);
                 return (
@@ -238,6 +238,12 @@ export default function IncidentDetail(p: PageProps) {
                         <strong>{fail ? 'Notification failed' : label}</strong>
                         <span class="small muted">
                           {e.actor} · <RelTime t={e.time} />
+                          {e.repeats > 1 && (
+                            <>
+                              {' '}
+                              · {e.repeats} times since <RelTime t={e.firstTime} />
+                            </>
+                          )}
                         </span>
                       </div>
                       <p class={e.kind === 'note' ? 'inc-note' : ''}>{e.message}</p>

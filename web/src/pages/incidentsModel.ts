@@ -221,3 +221,30 @@ export function between(from: string | null | undefined, to: string | null | und
 export function hostLink(host: string): boolean {
   return !!host && !host.includes('/') && !/:\d+$/.test(host);
 }
+
+export interface TimelineRow extends TimelineEntry {
+  /** How many entries of the same kind and message in a row this one stands for (1: itself). */
+  repeats: number;
+  /** The time of the oldest of them. */
+  firstTime: string;
+}
+
+/**
+ * Newest-first timeline rows, with runs of entries of the same kind and
+ * message (a flapping alert firing again, a notification re-sent) folded
+ * into their newest one. Notes are never folded.
+ */
+export function foldTimeline(entries: TimelineEntry[]): TimelineRow[] {
+  const newest = [...entries].sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || b.id - a.id);
+  const out: TimelineRow[] = [];
+  for (const e of newest) {
+    const last = out[out.length - 1];
+    if (last && e.kind !== 'note' && last.kind === e.kind && last.message === e.message) {
+      last.repeats++;
+      last.firstTime = e.time;
+      continue;
+    }
+    out.push({ ...e, repeats: 1, firstTime: e.time });
+  }
+  return out;
+}
