@@ -149,7 +149,7 @@ export default function CheckDetail(p: PageProps) {
         <section class="panel" aria-labelledby="cd-now">
           <h2 id="cd-now">Now</h2>
           {c.locations.length === 0 ? (
-            <Empty>{c.run_on === 'server' ? 'Not run yet: the first run is due within one interval.' : `No agent has reported this check yet (it runs on ${whereText(c)}).`}</Empty>
+            <Empty>{c.run_on === 'server' ? 'Not run yet: the first run is due within one interval.' : `No agent has reported this check yet. It runs on the agents with ${c.run_on.replace(/^agents\{(.*)\}$/, '$1').split(',').join(', ')}; they pick it up at their next heartbeat.`}</Empty>
           ) : (
             <table class="ca-cards">
               <thead>
