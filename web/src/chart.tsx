@@ -260,7 +260,8 @@ export function Chart(p: ChartProps) {
           grid: { stroke: '#e2e8f0' },
           ticks: { stroke: '#cbd5e1' },
           // Wide enough for the longest label ("512 MiB/s").
-          size: (_u, values) => 14 + 7 * Math.max(4, ...(values ?? []).map((v) => String(v).length)),
+          // Tick (10 px) and gap (5 px) come before the text, about 7.5 px a character.
+          size: (_u, values) => Math.ceil(22 + 7.5 * Math.max(4, ...(values ?? []).map((v) => String(v).length))),
           values: (_u, splits) => splits.map((v) => formatValue(v, unit)),
         },
       ],
