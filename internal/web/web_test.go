@@ -336,3 +336,29 @@ func TestHealthyBeforeInstall(t *testing.T) {
 	h.SetReady(true)
 	require.Equal(t, 503, do(h, "GET", "/api/v1/query", "", nil).Code, "nothing to serve before Install")
 }
+
+func TestAnswersAreCompressedButTheEventStream(t *testing.T) {
+	env := newTestEnv(t, nil)
+	big := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(strings.Repeat(`{"instance":"host-0001","status":"up"},`, 200)))
+	})
+	h := NewHandler()
+	require.NoError(t, h.Install(Options{API: big, RemoteWrite: big, Hosts: big, Events: big, Gatherer: prometheus.NewRegistry(),
+		Reload: func(context.Context) error { return nil }, Logger: slog.New(slog.DiscardHandler), Auth: env.svc, UI: big}))
+	h.SetReady(true)
+	gzipped := func(r *http.Request) { env.creds[auth.RoleAdmin].bearer()(r); r.Header.Set("Accept-Encoding", "gzip") }
+	for _, tc := range []struct {
+		path string
+		gzip bool
+	}{
+		{"/api/v1/hosts", true},
+		{"/api/v1/query", true},
+		{"/", true},
+		{"/api/v1/events", false},
+	} {
+		rec := do(h, "GET", tc.path, "", gzipped)
+		require.Equal(t, 200, rec.Code, tc.path)
+		require.Equal(t, tc.gzip, rec.Header().Get("Content-Encoding") == "gzip", tc.path)
+	}
+}
