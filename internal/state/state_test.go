@@ -24,14 +24,14 @@ func TestOpenMigratesFromEmptyAndIsIdempotent(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, driver, db.Driver())
 
-			for _, table := range []string{"hosts", "host_labels", "host_events", "check_states", "heartbeat_pings", "check_registry", "incidents", "incident_alerts", "incident_events", "incident_settings"} {
+			for _, table := range []string{"hosts", "host_labels", "host_events", "check_states", "heartbeat_pings", "check_registry", "incidents", "incident_alerts", "incident_events", "incident_settings", "users", "sessions", "api_tokens", "audit_log"} {
 				var n int
 				require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM "+table).Scan(&n), table)
 				require.Zero(t, n, table)
 			}
 			var version int64
 			require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT MAX(version_id) FROM goose_db_version").Scan(&version))
-			require.EqualValues(t, 3, version)
+			require.EqualValues(t, 4, version)
 
 			_, err = db.SQL().ExecContext(t.Context(),
 				"INSERT INTO hosts (instance, first_seen_ms, last_seen_ms, status, status_since_ms) VALUES ($1, $2, $2, $3, $2)",
