@@ -48,7 +48,7 @@ func TestOpenMigratesFromEmptyAndIsIdempotent(t *testing.T) {
 			require.Equal(t, "web-1", instance)
 			var migrations int
 			require.NoError(t, db.SQL().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM goose_db_version WHERE version_id > 0").Scan(&migrations))
-			require.Equal(t, 3, migrations)
+			require.Equal(t, 4, migrations)
 		})
 	}
 }
