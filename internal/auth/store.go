@@ -226,10 +226,7 @@ func (s *Service) deleteUser(ctx context.Context, name string) error {
 }
 
 func (s *Service) recordLogin(ctx context.Context, userID int64) error {
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE users SET last_login_ms = $1 WHERE id = $2`, ms(s.now()), userID)
-		return err
-	})
+	return s.db.Exec(ctx, `UPDATE users SET last_login_ms = $1 WHERE id = $2`, ms(s.now()), userID)
 }
 
 // session is a stored browser session joined with its user.
@@ -275,17 +272,11 @@ func (s *Service) lookupSession(ctx context.Context, idHash string) (session, er
 }
 
 func (s *Service) touchSession(ctx context.Context, idHash string, now time.Time) error {
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2`, ms(now), idHash)
-		return err
-	})
+	return s.db.Exec(ctx, `UPDATE sessions SET last_seen_ms = $1 WHERE id_hash = $2`, ms(now), idHash)
 }
 
 func (s *Service) deleteSession(ctx context.Context, idHash string) error {
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
-		return err
-	})
+	return s.db.Exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash)
 }
 
 const tokenColumns = `t.id, t.name, t.role, u.name, t.created_ms, t.expires_ms, t.last_used_ms, t.revoked_ms`
@@ -338,10 +329,7 @@ func (s *Service) insertToken(ctx context.Context, userID int64, name string, ro
 }
 
 func (s *Service) revokeToken(ctx context.Context, id int64) error {
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL`, ms(s.now()), id)
-		return err
-	})
+	return s.db.Exec(ctx, `UPDATE api_tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL`, ms(s.now()), id)
 }
 
 // tokenCredential is a stored token joined with its user.
@@ -376,10 +364,7 @@ func (s *Service) lookupToken(ctx context.Context, hash string) (tokenCredential
 }
 
 func (s *Service) touchToken(ctx context.Context, id int64, now time.Time) error {
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET last_used_ms = $1 WHERE id = $2`, ms(now), id)
-		return err
-	})
+	return s.db.Exec(ctx, `UPDATE api_tokens SET last_used_ms = $1 WHERE id = $2`, ms(now), id)
 }
 
 func (s *Service) insertAudit(ctx context.Context, e AuditEntry) error {
@@ -387,12 +372,9 @@ func (s *Service) insertAudit(ctx context.Context, e AuditEntry) error {
 	if e.Success {
 		success = 1
 	}
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (time_ms, actor, actor_kind, action, target, detail, remote_addr, success)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			ms(e.Time), truncate(e.Actor, 256), e.ActorKind, e.Action, truncate(e.Target, 512), truncate(e.Detail, 4096), e.RemoteAddr, success)
-		return err
-	})
+	return s.db.Exec(ctx, `INSERT INTO audit_log (time_ms, actor, actor_kind, action, target, detail, remote_addr, success)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ms(e.Time), truncate(e.Actor, 256), e.ActorKind, e.Action, truncate(e.Target, 512), truncate(e.Detail, 4096), e.RemoteAddr, success)
 }
 
 // Audit returns the entries f selects, newest first, and how many there

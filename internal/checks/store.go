@@ -105,14 +105,11 @@ func (s store) savePing(ctx context.Context, check string, p probe.Ping, remoteA
 	if p.Failed {
 		failed = 1
 	}
-	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `
+	return s.db.Exec(ctx, `
 INSERT INTO heartbeat_pings (check_name, time_ms, failed, runtime_ms, message, remote_addr) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (check_name) DO UPDATE SET time_ms = excluded.time_ms, failed = excluded.failed,
   runtime_ms = excluded.runtime_ms, message = excluded.message, remote_addr = excluded.remote_addr`,
-			check, ms(p.Time), failed, p.Runtime.Milliseconds(), p.Message, remoteAddr)
-		return err
-	})
+		check, ms(p.Time), failed, p.Runtime.Milliseconds(), p.Message, remoteAddr)
 }
 
 func (s store) pings(ctx context.Context) (map[string]probe.Ping, error) {

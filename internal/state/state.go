@@ -300,6 +300,15 @@ func (db *DB) WriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 }
 
+// Exec runs one write statement in its own write transaction, with the
+// queueing and retries of WriteTx.
+func (db *DB) Exec(ctx context.Context, query string, args ...any) error {
+	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, query, args...)
+		return err
+	})
+}
+
 func (db *DB) runTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	tx, err := db.db.BeginTx(ctx, nil)
 	if err != nil {

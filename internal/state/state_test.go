@@ -179,6 +179,17 @@ func TestWriteTx(t *testing.T) {
 	})
 }
 
+func TestExec(t *testing.T) {
+	statetest.Run(t, func(t *testing.T, db *state.DB) {
+		ctx := t.Context()
+		require.NoError(t, db.Exec(ctx, "INSERT INTO hosts (instance, first_seen_ms, last_seen_ms, status, status_since_ms) VALUES ($1, 0, 0, 'up', 0)", "a"))
+		var n int
+		require.NoError(t, db.SQL().QueryRowContext(ctx, "SELECT COUNT(*) FROM hosts WHERE instance = $1", "a").Scan(&n))
+		require.Equal(t, 1, n)
+		require.Error(t, db.Exec(ctx, "INSERT INTO no_such_table VALUES ($1)", 1))
+	})
+}
+
 func TestWriteTxConcurrent(t *testing.T) {
 	statetest.Run(t, func(t *testing.T, db *state.DB) {
 		ctx := t.Context()
