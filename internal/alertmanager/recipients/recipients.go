@@ -25,8 +25,38 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/notify"
+	"github.com/prometheus/alertmanager/template"
 )
+
+// Rendered is a flush's message, rendered once for all recipients.
+type Rendered struct {
+	// Data is the template data the message was rendered from.
+	Data *template.Data
+	// Message is trimmed and, when a limit was given, truncated.
+	Message   string
+	Truncated bool
+}
+
+// Render executes text against the template data of a flush's alerts and
+// trims it; an empty message is an error. maxRunes > 0 truncates it to
+// that many characters.
+func Render(ctx context.Context, tmpl *template.Template, text string, alerts []*alert.Alert, maxRunes int, logger *slog.Logger) (Rendered, error) {
+	r := Rendered{Data: notify.GetTemplateData(ctx, tmpl, alerts, logger)}
+	msg, err := tmpl.ExecuteTextString(text, r.Data)
+	if err != nil {
+		return r, fmt.Errorf("render message: %w", err)
+	}
+	r.Message = strings.TrimSpace(msg)
+	if r.Message == "" {
+		return r, errors.New("the message is empty after rendering")
+	}
+	if maxRunes > 0 {
+		r.Message, r.Truncated = notify.TruncateInRunes(r.Message, maxRunes)
+	}
+	return r, nil
+}
 
 // Failure is one recipient's failed delivery.
 type Failure struct {

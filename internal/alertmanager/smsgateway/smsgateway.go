@@ -100,25 +100,16 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, er
 	}
 	logger := n.logger.With("group_key", key)
 
-	data := notify.GetTemplateData(ctx, n.tmpl, alerts, logger)
-	msg, err := n.tmpl.ExecuteTextString(n.conf.Message, data)
+	r, err := recipients.Render(ctx, n.tmpl, n.conf.Message, alerts, n.conf.MaxLength, logger)
 	if err != nil {
-		return false, fmt.Errorf("sms: render message: %w", err)
+		return false, fmt.Errorf("sms: %w", err)
 	}
-	msg = strings.TrimSpace(msg)
-	if msg == "" {
-		return false, errors.New("sms: the message is empty after rendering")
-	}
-	if n.conf.MaxLength > 0 {
-		var truncated bool
-		msg, truncated = notify.TruncateInRunes(msg, n.conf.MaxLength)
-		if truncated {
-			logger.Debug("truncated sms", "max_length", n.conf.MaxLength)
-		}
+	if r.Truncated {
+		logger.Debug("truncated sms", "max_length", n.conf.MaxLength)
 	}
 
-	return n.sent.Send(ctx, "sms", key, msg, n.conf.To, logger, func(to string) *recipients.Failure {
-		return n.send(ctx, &Data{Data: data, To: to, Message: msg})
+	return n.sent.Send(ctx, "sms", key, r.Message, n.conf.To, logger, func(to string) *recipients.Failure {
+		return n.send(ctx, &Data{Data: r.Data, To: to, Message: r.Message})
 	})
 }
 

@@ -101,17 +101,12 @@ func (n *Notifier) Notify(ctx context.Context, alerts ...*alert.Alert) (bool, er
 	}
 	logger := n.logger.With("group_key", key)
 
-	data := notify.GetTemplateData(ctx, n.tmpl, alerts, logger)
-	body, err := n.tmpl.ExecuteTextString(n.conf.Message, data)
+	r, err := recipients.Render(ctx, n.tmpl, n.conf.Message, alerts, MaxBodyRunes, logger)
 	if err != nil {
-		return false, fmt.Errorf("twilio: render message: %w", err)
+		return false, fmt.Errorf("twilio: %w", err)
 	}
-	body = strings.TrimSpace(body)
-	if body == "" {
-		return false, errors.New("twilio: the message is empty after rendering")
-	}
-	body, truncated := notify.TruncateInRunes(body, MaxBodyRunes)
-	if truncated {
+	body := r.Message
+	if r.Truncated {
 		logger.Warn("truncated sms", "max_runes", MaxBodyRunes)
 	}
 
