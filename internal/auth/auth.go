@@ -194,11 +194,9 @@ func (s *Service) InternalToken() string { return s.internalTok }
 // Identity is who makes a request.
 type Identity struct {
 	// Name is the user's name (for tokens, the token's user).
-	Name string `json:"name"`
-	Kind string `json:"kind"`
-	Role Role   `json:"role"`
-	// TokenID is set for API tokens.
-	TokenID int64 `json:"-"`
+	Name string
+	Kind string
+	Role Role
 	// sessionHash and csrf are set for browser sessions.
 	sessionHash string
 	csrf        string
@@ -212,9 +210,6 @@ const (
 	KindBasic   = "basic"
 	KindSystem  = "system"
 )
-
-// Actor names the identity in the audit log and on incidents.
-func (id Identity) Actor() string { return id.Name }
 
 type ctxKey struct{}
 
@@ -301,7 +296,7 @@ func (s *Service) tokenIdentity(ctx context.Context, secret string) (Identity, e
 			s.logger.Debug("recording a token's use", "err", err)
 		}
 	}
-	return Identity{Name: c.user.Name, Kind: KindToken, Role: lower(c.role, c.user.Role), TokenID: c.id, userID: c.user.ID}, nil
+	return Identity{Name: c.user.Name, Kind: KindToken, Role: lower(c.role, c.user.Role), userID: c.user.ID}, nil
 }
 
 func (s *Service) sessionIdentity(ctx context.Context, cookie string) (Identity, error) {

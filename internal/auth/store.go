@@ -231,11 +231,10 @@ func (s *Service) recordLogin(ctx context.Context, userID int64) error {
 
 // session is a stored browser session joined with its user.
 type session struct {
-	user      User
-	csrf      string
-	expires   time.Time
-	lastSeen  time.Time
-	createdAt time.Time
+	user     User
+	csrf     string
+	expires  time.Time
+	lastSeen time.Time
 }
 
 func (s *Service) insertSession(ctx context.Context, idHash string, userID int64, csrf string, remote, agent string) error {
@@ -253,11 +252,11 @@ func (s *Service) insertSession(ctx context.Context, idHash string, userID int64
 
 func (s *Service) lookupSession(ctx context.Context, idHash string) (session, error) {
 	var se session
-	var created, lastSeen, expires int64
+	var lastSeen, expires int64
 	row := s.db.SQL().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.created_ms, u.updated_ms, u.last_login_ms, u.disabled_ms,
-		s.csrf_token, s.created_ms, s.last_seen_ms, s.expires_ms
+		s.csrf_token, s.last_seen_ms, s.expires_ms
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash)
-	u, err := scanUser(row, &se.csrf, &created, &lastSeen, &expires)
+	u, err := scanUser(row, &se.csrf, &lastSeen, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return se, ErrNotFound
 	}
@@ -265,7 +264,6 @@ func (s *Service) lookupSession(ctx context.Context, idHash string) (session, er
 		return se, err
 	}
 	se.user = u
-	se.createdAt = time.UnixMilli(created)
 	se.lastSeen = time.UnixMilli(lastSeen)
 	se.expires = time.UnixMilli(expires)
 	return se, nil
@@ -334,22 +332,21 @@ func (s *Service) revokeToken(ctx context.Context, id int64) error {
 
 // tokenCredential is a stored token joined with its user.
 type tokenCredential struct {
-	id       int64
-	name     string
-	role     Role
-	user     User
-	expires  *time.Time
-	revoked  bool
-	lastUsed *time.Time
+	id      int64
+	name    string
+	role    Role
+	user    User
+	expires *time.Time
+	revoked bool
 }
 
 func (s *Service) lookupToken(ctx context.Context, hash string) (tokenCredential, error) {
 	var c tokenCredential
-	var expires, used, revoked sql.NullInt64
+	var expires, revoked sql.NullInt64
 	row := s.db.SQL().QueryRowContext(ctx, `SELECT u.id, u.name, u.role, u.created_ms, u.updated_ms, u.last_login_ms, u.disabled_ms,
-		t.id, t.name, t.role, t.expires_ms, t.last_used_ms, t.revoked_ms
+		t.id, t.name, t.role, t.expires_ms, t.revoked_ms
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1`, hash)
-	u, err := scanUser(row, &c.id, &c.name, &c.role, &expires, &used, &revoked)
+	u, err := scanUser(row, &c.id, &c.name, &c.role, &expires, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -358,7 +355,6 @@ func (s *Service) lookupToken(ctx context.Context, hash string) (tokenCredential
 	}
 	c.user = u
 	c.expires = fromMS(expires)
-	c.lastUsed = fromMS(used)
 	c.revoked = revoked.Valid
 	return c, nil
 }
