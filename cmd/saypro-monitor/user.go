@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/saypro/monitor/internal/auth"
@@ -71,9 +70,9 @@ Flags:
 		}
 		pw = strings.TrimRight(line, "\r\n")
 	}
-	dsn := string(cfg.State.DSN)
-	if cfg.State.Driver == "sqlite" && dsn == "" {
-		dsn = filepath.Join(cfg.Server.DataDir, "state.db")
+	dsn := cfg.StateDSN()
+	if cfg.State.Driver == "sqlite" {
+		// Opening would create an empty store where none is.
 		if _, err := os.Stat(dsn); err != nil {
 			fmt.Fprintf(stderr, "saypro-monitor user: no state store at %s: pass the server's --data-dir or --config\n", dsn)
 			return exitError

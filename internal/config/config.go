@@ -242,6 +242,15 @@ type StateConfig struct {
 	DSN Secret `yaml:"dsn,omitempty"`
 }
 
+// StateDSN is where the state store is: the configured DSN, or for SQLite
+// without one, state.db in the data directory.
+func (c *Config) StateDSN() string {
+	if c.State.Driver == "sqlite" && c.State.DSN == "" {
+		return filepath.Join(c.Server.DataDir, "state.db")
+	}
+	return string(c.State.DSN)
+}
+
 // UnmarshalYAML sets the defaults before decoding.
 func (c *AgentConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultAgent

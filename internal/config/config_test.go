@@ -221,3 +221,19 @@ func FuzzParseAlertmanager(f *testing.F) {
 		}
 	})
 }
+
+func TestStateDSN(t *testing.T) {
+	for _, tc := range []struct {
+		driver, dsn, dataDir, want string
+	}{
+		{"sqlite", "", "/var/lib/saypro", "/var/lib/saypro/state.db"},
+		{"sqlite", "/srv/state.sqlite", "/var/lib/saypro", "/srv/state.sqlite"},
+		{"postgres", "postgres://db/saypro", "/var/lib/saypro", "postgres://db/saypro"},
+	} {
+		c := Default()
+		c.State.Driver, c.State.DSN, c.Server.DataDir = tc.driver, Secret(tc.dsn), tc.dataDir
+		if got := c.StateDSN(); got != tc.want {
+			t.Errorf("%s %q in %s: got %q, want %q", tc.driver, tc.dsn, tc.dataDir, got, tc.want)
+		}
+	}
+}

@@ -322,11 +322,7 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		store.Close()
 		return err
 	}
-	dsn := string(cfg.State.DSN)
-	if cfg.State.Driver == "sqlite" && dsn == "" {
-		dsn = filepath.Join(dataDir, "state.db")
-	}
-	s.state, err = state.Open(ctx, state.Options{Driver: cfg.State.Driver, DSN: dsn, Logger: logger.With("component", "state")})
+	s.state, err = state.Open(ctx, state.Options{Driver: cfg.State.Driver, DSN: cfg.StateDSN(), Logger: logger.With("component", "state")})
 	if err != nil {
 		return closeOnErr(fmt.Errorf("opening the state store: %w", err))
 	}
