@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -50,14 +51,14 @@ Flags:
 	}
 	name := fs.Arg(0)
 	cfg := config.Default()
-	if f := firstNonEmpty(*configFile, getenv("SAYPRO_CONFIG")); f != "" {
+	if f := cmp.Or(*configFile, getenv("SAYPRO_CONFIG")); f != "" {
 		var err error
 		if cfg, err = config.LoadFile(f); err != nil {
 			fmt.Fprintf(stderr, "saypro-monitor user: %v\n", err)
 			return exitUsage
 		}
 	}
-	if d := firstNonEmpty(*dataDir, getenv("SAYPRO_DATA_DIR")); d != "" {
+	if d := cmp.Or(*dataDir, getenv("SAYPRO_DATA_DIR")); d != "" {
 		cfg.Server.DataDir = d
 	}
 	pw := getenv("SAYPRO_NEW_PASSWORD")
@@ -96,13 +97,4 @@ Flags:
 	}
 	fmt.Fprintf(stdout, "password of %s reset; the account is enabled and its sessions ended\n", name)
 	return exitOK
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
