@@ -56,9 +56,17 @@ type Route struct {
 	// Alertmanager APIs, for Grafana and amtool).
 	Basic bool
 	// Audit, when set, is the audit log action written for each call.
-	Audit   string
-	Handler http.Handler
+	Audit string
+	// Uncompressed answers go out as written: streams that must reach
+	// the client as they happen, and profiles that are compressed already.
+	Uncompressed bool
+	Handler      http.Handler
 }
+
+// compressed reports whether the route's answers are gzipped for clients
+// that accept it: all but the uncompressed ones and the agents' ingest
+// answers, which are empty.
+func (rt Route) compressed() bool { return !rt.Uncompressed && rt.Access != Ingest }
 
 // routes is every endpoint the server has. Components that o leaves out
 // (nil) have no routes.
@@ -76,6 +84,11 @@ func routes(o Options) []Route {
 	}
 	audited := func(access Access, basic bool, action string, h http.Handler, pattern string) {
 		rs = append(rs, Route{Pattern: pattern, Access: access, Basic: basic, Audit: action, Handler: h})
+	}
+	uncompressed := func(access Access, h http.Handler, patterns ...string) {
+		for _, p := range patterns {
+			rs = append(rs, Route{Pattern: p, Access: access, Uncompressed: true, Handler: h})
+		}
 	}
 
 	// Lifecycle. /-/healthy is answered by Handler itself, before routing.
@@ -144,7 +157,7 @@ func routes(o Options) []Route {
 		add(View, o.Checks, "GET /api/v1/checks", "GET /api/v1/checks/{name...}")
 	}
 	if o.Events != nil {
-		add(View, o.Events, "GET /api/v1/events")
+		uncompressed(View, o.Events, "GET /api/v1/events")
 	}
 	if o.Incidents != nil {
 		add(View, o.Incidents, "GET /api/v1/incidents", "GET /api/v1/incidents/stats", "GET /api/v1/incidents/{id}")
@@ -170,11 +183,11 @@ func routes(o Options) []Route {
 
 	// Go's profiler, as Prometheus exposes it, for diagnosing CPU and
 	// memory use in production.
-	add(Admin, http.HandlerFunc(pprof.Index), "/debug/pprof/")
-	add(Admin, http.HandlerFunc(pprof.Cmdline), "/debug/pprof/cmdline")
-	add(Admin, http.HandlerFunc(pprof.Profile), "/debug/pprof/profile")
-	add(Admin, http.HandlerFunc(pprof.Symbol), "/debug/pprof/symbol")
-	add(Admin, http.HandlerFunc(pprof.Trace), "/debug/pprof/trace")
+	uncompressed(Admin, http.HandlerFunc(pprof.Index), "/debug/pprof/")
+	uncompressed(Admin, http.HandlerFunc(pprof.Cmdline), "/debug/pprof/cmdline")
+	uncompressed(Admin, http.HandlerFunc(pprof.Profile), "/debug/pprof/profile")
+	uncompressed(Admin, http.HandlerFunc(pprof.Symbol), "/debug/pprof/symbol")
+	uncompressed(Admin, http.HandlerFunc(pprof.Trace), "/debug/pprof/trace")
 
 	// The web interface: the page shell and its assets hold no data and
 	// are open; the pages read everything through the API above.

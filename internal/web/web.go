@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -86,7 +85,7 @@ func (h *Handler) Install(o Options) error {
 	mux := http.NewServeMux()
 	for _, rt := range routes(o) {
 		h := guard(o.Auth, rt)
-		if compressible(rt.Pattern) {
+		if rt.compressed() {
 			// Answers such as 500 hosts' inventory shrink tenfold.
 			h = gz(h)
 		}
@@ -94,13 +93,6 @@ func (h *Handler) Install(o Options) error {
 	}
 	h.mux.Store(mux)
 	return nil
-}
-
-// compressible reports whether a route's answers may be gzipped: all but
-// the live event stream, which must reach the browser as it is written,
-// and the profiler, whose answers are compressed already.
-func compressible(pattern string) bool {
-	return !strings.Contains(pattern, "/api/v1/events") && !strings.Contains(pattern, "/debug/pprof/")
 }
 
 // SetReady marks the server as ready (or not) to serve everything.
