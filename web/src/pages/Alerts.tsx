@@ -554,7 +554,7 @@ function SilenceList(p: { silences: Silence[]; data: boolean; loading: boolean; 
       {rows.length === 0 ? (
         <Empty>{active.length + pending.length === 0 ? 'No active or pending silences.' : 'Nothing to show.'}</Empty>
       ) : (
-        <table class="ca-cards">
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">State</th>
@@ -628,7 +628,7 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
       {rows.length === 0 ? (
         <Empty>{p.silences.length === 0 ? 'No maintenance windows are configured, or none opens within the next day.' : 'No maintenance window is open or scheduled within the next day.'}</Empty>
       ) : (
-        <table class="ca-cards">
+        <table class="stack">
           <thead>
             <tr>
               <th scope="col">Window</th>

@@ -40,7 +40,7 @@ function UptimeRow(p: { label: string; u?: Uptime; title?: string }) {
 
 function UptimeTable(p: { uptime: Record<string, Uptime>; month: string; chosen: string; caption: string }) {
   return (
-    <table class="ca-cards cd-uptime">
+    <table class="stack cd-uptime">
       <caption class="sr-only">{p.caption}</caption>
       <thead>
         <tr>
@@ -151,7 +151,7 @@ export default function CheckDetail(p: PageProps) {
           {c.locations.length === 0 ? (
             <Empty>{c.run_on === 'server' ? 'Not run yet: the first run is due within one interval.' : `No agent has reported this check yet. It runs on the agents with ${c.run_on.replace(/^agents\{(.*)\}$/, '$1').split(',').join(', ')}; they pick it up at their next heartbeat.`}</Empty>
           ) : (
-            <table class="ca-cards">
+            <table class="stack">
               <thead>
                 <tr>
                   <th scope="col">Location</th>
@@ -329,7 +329,7 @@ export default function CheckDetail(p: PageProps) {
             <p class="small muted">
               {chosen ? `Changes in ${chosen}` : `The newest ${changes.length}`}, newest first.
             </p>
-            <table class="ca-cards">
+            <table class="stack">
               <thead>
                 <tr>
                   <th scope="col">When</th>

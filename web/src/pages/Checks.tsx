@@ -230,7 +230,7 @@ export default function Checks(_p: PageProps) {
       {list.data && all.length > 0 && rows.length === 0 && <Empty>No check matches these filters.</Empty>}
       {sparks.error ? <p class="small muted">Latency sparklines are not available: {String((sparks.error as Error).message ?? sparks.error)}</p> : null}
       {rows.length > 0 && (
-        <table class="ca-cards ck-table">
+        <table class="stack ck-table">
           <thead>
             <tr>
               {COLUMNS.map(([k, label, cls]) => (

@@ -222,7 +222,7 @@ export default function Incidents(_p: PageProps) {
               <p class="small muted inc-count" aria-live="polite">
                 {total === list.data.incidents.length ? `${total} incident${total === 1 ? '' : 's'}` : `${first + 1}–${first + list.data.incidents.length} of ${total}`}
               </p>
-              <table class="ca-cards inc-table">
+              <table class="stack inc-table">
                 <thead>
                   <tr>
                     <th scope="col">Incident</th>
