@@ -65,10 +65,7 @@ func Built() bool {
 }
 
 func newHandler(files fs.FS) http.Handler {
-	index, err := fs.ReadFile(files, "index.html")
-	if err != nil {
-		index = nil
-	}
+	index, _ := fs.ReadFile(files, "index.html") // nil when the UI was not built
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
