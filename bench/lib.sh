@@ -18,3 +18,13 @@ stop_pid() {
 	fi
 	wait "$pid" 2>/dev/null || true
 }
+
+# need_server_bin makes sure SAYPRO_BIN exists: the repository's own
+# bin/saypro-monitor is built with make when missing; another path must
+# exist. The scripts define die and root.
+need_server_bin() {
+	[[ -x $SAYPRO_BIN ]] && return 0
+	[[ $SAYPRO_BIN == "$root/bin/saypro-monitor" ]] || die "$SAYPRO_BIN not found (SAYPRO_BIN)"
+	log "$SAYPRO_BIN not found; running make build"
+	make -C "$root" build >&2
+}

@@ -46,14 +46,7 @@ done
 for t in curl go getconf; do
 	command -v "$t" >/dev/null || die "'$t' is needed but not installed"
 done
-if [[ ! -x $SAYPRO_BIN ]]; then
-	if [[ $SAYPRO_BIN == "$root/bin/saypro-monitor" ]]; then
-		log "$SAYPRO_BIN not found; running make build"
-		make build >&2
-	else
-		die "$SAYPRO_BIN not found (SAYPRO_BIN)"
-	fi
-fi
+need_server_bin
 
 # --- work area and cleanup --------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/saypro-bench-alerting.XXXXXX")

@@ -40,14 +40,7 @@ for t in curl go node; do
 done
 [[ -x $CHROMIUM ]] || die "$CHROMIUM is missing: sudo apt-get install -y chromium"
 [[ -f $root/web/node_modules/playwright-core/package.json ]] || die "web/node_modules/playwright-core is missing: run 'cd web && npm ci'"
-if [[ ! -x $SAYPRO_BIN ]]; then
-	if [[ $SAYPRO_BIN == "$root/bin/saypro-monitor" ]]; then
-		log "$SAYPRO_BIN not found; running make build"
-		make build >&2
-	else
-		die "$SAYPRO_BIN not found (SAYPRO_BIN)"
-	fi
-fi
+need_server_bin
 
 # --- work area and cleanup --------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/saypro-bench-ui.XXXXXX")
