@@ -16,14 +16,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/notify"
-	"github.com/prometheus/alertmanager/template"
 	commoncfg "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v2"
 
+	"github.com/saypro/monitor/internal/alertmanager/notifytest"
 	"github.com/saypro/monitor/internal/config/notifyconfig"
 )
 
@@ -77,31 +75,6 @@ func (g *gateway) reset(status map[string]int) {
 	g.requests, g.status = nil, status
 }
 
-func newTemplate(t *testing.T) *template.Template {
-	t.Helper()
-	tmpl, err := template.FromGlobs(nil)
-	require.NoError(t, err)
-	tmpl.ExternalURL, err = url.Parse("http://monitor.example.com")
-	require.NoError(t, err)
-	return tmpl
-}
-
-func notifyContext(now time.Time) context.Context {
-	ctx := notify.WithGroupKey(context.Background(), `{}:{alertname="HostHighCPU"}`)
-	ctx = notify.WithReceiverName(ctx, "oncall")
-	ctx = notify.WithGroupLabels(ctx, model.LabelSet{"alertname": "HostHighCPU"})
-	ctx = notify.WithNotificationReason(ctx, notify.ReasonFirstNotification)
-	return notify.WithNow(ctx, now)
-}
-
-func firing(instance, summary string) *alert.Alert {
-	return &alert.Alert{Alert: model.Alert{
-		Labels:      model.LabelSet{"alertname": "HostHighCPU", "instance": model.LabelValue(instance)},
-		Annotations: model.LabelSet{"summary": model.LabelValue(summary)},
-		StartsAt:    time.Now().Add(-10 * time.Minute),
-	}}
-}
-
 // decode builds a config the way the server does, from YAML, so that the
 // defaults and validation apply.
 func decode(t *testing.T, yml string) *notifyconfig.SMSConfig {
@@ -115,7 +88,7 @@ func decode(t *testing.T, yml string) *notifyconfig.SMSConfig {
 func newNotifier(t *testing.T, c *notifyconfig.SMSConfig, logs *bytes.Buffer) *Notifier {
 	t.Helper()
 	l := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n, err := New(c, newTemplate(t), l)
+	n, err := New(c, notifytest.Template(t), l)
 	require.NoError(t, err)
 	return n
 }
@@ -203,7 +176,7 @@ sms_configs:
 			gw.reset(nil)
 			var logs bytes.Buffer
 			n := newNotifier(t, decode(t, tc.yml), &logs)
-			retry, err := n.Notify(notifyContext(time.Now()), firing("web1", `CPU "hot" & <85%>`))
+			retry, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", `CPU "hot" & <85%>`))
 			require.NoError(t, err)
 			require.False(t, retry)
 			tc.check(t, gw.received())
@@ -236,7 +209,7 @@ sms_configs:
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
 			gw.reset(map[string]int{"+1": tc.status})
 			var logs bytes.Buffer
-			retry, err := newNotifier(t, c, &logs).Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+			retry, err := newNotifier(t, c, &logs).Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 			require.Equal(t, tc.retry, retry)
 			require.ErrorContains(t, err, fmt.Sprintf(`sms: 1 of 1 recipients failed: to +1: HTTP %d: {"error":"gateway says no to +1"}`, tc.status))
 			require.LessOrEqual(t, len(err.Error()), 600, "the answer is cut at 512 bytes")
@@ -259,15 +232,15 @@ sms_configs:
   - url: '`+srv.URL+`/send?to={{ .To | urlquery }}'
     to: ["+1", "+2", "+3"]
 `), &logs)
-	ctx := notifyContext(time.Now())
+	ctx := notifytest.Context(time.Now())
 
-	retry, err := n.Notify(ctx, firing("web1", "cpu"))
+	retry, err := n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.True(t, retry)
 	require.ErrorContains(t, err, "sms: 1 of 3 recipients failed: to +2: HTTP 502")
 	require.Len(t, gw.received(), 3, "the failure does not stop the others")
 
 	gw.reset(nil)
-	retry, err = n.Notify(ctx, firing("web1", "cpu"))
+	retry, err = n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.NoError(t, err)
 	require.False(t, retry)
 	reqs := gw.received()
@@ -302,7 +275,7 @@ func TestRenderErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			retry, err := newNotifier(t, decode(t, tc.yml), &logs).Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+			retry, err := newNotifier(t, decode(t, tc.yml), &logs).Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 			require.False(t, retry)
 			require.ErrorContains(t, err, tc.err)
 			require.NotContains(t, err.Error(), apiKey)
@@ -323,9 +296,9 @@ func TestContextCanceled(t *testing.T) {
 	var logs bytes.Buffer
 	n := newNotifier(t, decode(t, "sms_configs:\n  - {url: '"+srv.URL+"/?key="+apiKey+"', to: ['+1', '+2']}"), &logs)
 
-	ctx, cancel := context.WithCancel(notifyContext(time.Now()))
+	ctx, cancel := context.WithCancel(notifytest.Context(time.Now()))
 	time.AfterFunc(50*time.Millisecond, cancel)
-	retry, err := n.Notify(ctx, firing("web1", "cpu"))
+	retry, err := n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.True(t, retry)
 	require.ErrorContains(t, err, "sms: 2 of 2 recipients failed")
 	require.ErrorContains(t, err, "context canceled")
@@ -345,7 +318,7 @@ func TestNewDefaults(t *testing.T) {
 	var logs bytes.Buffer
 	n := newNotifier(t, c, &logs)
 	require.False(t, n.SendResolved())
-	_, err := n.Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+	_, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 	require.NoError(t, err)
 	require.Equal(t, http.MethodPost, gw.received()[0].method)
 }

@@ -16,13 +16,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/prometheus/alertmanager/alert"
 	"github.com/prometheus/alertmanager/notify"
-	"github.com/prometheus/alertmanager/template"
 	commoncfg "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/saypro/monitor/internal/alertmanager/notifytest"
 	"github.com/saypro/monitor/internal/config/notifyconfig"
 )
 
@@ -84,32 +82,6 @@ func (f *fakeTwilio) received() []request {
 	return append([]request(nil), f.requests...)
 }
 
-func newTemplate(t *testing.T) *template.Template {
-	t.Helper()
-	tmpl, err := template.FromGlobs(nil)
-	require.NoError(t, err)
-	tmpl.ExternalURL, err = url.Parse("http://monitor.example.com")
-	require.NoError(t, err)
-	return tmpl
-}
-
-// notifyContext is the context Alertmanager's pipeline gives a notifier.
-func notifyContext(now time.Time) context.Context {
-	ctx := notify.WithGroupKey(context.Background(), `{}:{alertname="HostHighCPU"}`)
-	ctx = notify.WithReceiverName(ctx, "oncall")
-	ctx = notify.WithGroupLabels(ctx, model.LabelSet{"alertname": "HostHighCPU"})
-	ctx = notify.WithNotificationReason(ctx, notify.ReasonFirstNotification)
-	return notify.WithNow(ctx, now)
-}
-
-func firing(instance, summary string) *alert.Alert {
-	return &alert.Alert{Alert: model.Alert{
-		Labels:      model.LabelSet{"alertname": "HostHighCPU", "instance": model.LabelValue(instance)},
-		Annotations: model.LabelSet{"summary": model.LabelValue(summary)},
-		StartsAt:    time.Now().Add(-10 * time.Minute),
-	}}
-}
-
 func config(apiURL string, to ...string) *notifyconfig.TwilioConfig {
 	c := notifyconfig.DefaultTwilioConfig
 	c.APIURL = apiURL
@@ -123,7 +95,7 @@ func config(apiURL string, to ...string) *notifyconfig.TwilioConfig {
 func newNotifier(t *testing.T, c *notifyconfig.TwilioConfig, logs *bytes.Buffer) *Notifier {
 	t.Helper()
 	l := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	n, err := New(c, newTemplate(t), l)
+	n, err := New(c, notifytest.Template(t), l)
 	require.NoError(t, err)
 	return n
 }
@@ -176,7 +148,7 @@ func TestPayload(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			n := newNotifier(t, c, &logs)
-			retry, err := n.Notify(notifyContext(time.Now()), firing("web1", "CPU above 85% for 10m"))
+			retry, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "CPU above 85% for 10m"))
 			require.NoError(t, err)
 			require.False(t, retry)
 
@@ -237,7 +209,7 @@ func TestErrors(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			n := newNotifier(t, c, &logs)
-			retry, err := n.Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+			retry, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 			require.Error(t, err)
 			require.Equal(t, tc.retry, retry)
 			require.ErrorContains(t, err, "twilio: 1 of 1 recipients failed: ")
@@ -259,8 +231,8 @@ func TestPartialFailureAndRetry(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	n := newNotifier(t, config(srv.URL, "+27820000001", "+27820000002", "+27820000003"), &logs)
-	ctx := notifyContext(time.Now())
-	a := firing("web1", "cpu")
+	ctx := notifytest.Context(time.Now())
+	a := notifytest.Firing("web1", "cpu")
 
 	retry, err := n.Notify(ctx, a)
 	require.True(t, retry)
@@ -279,7 +251,7 @@ func TestPartialFailureAndRetry(t *testing.T) {
 
 	// The next flush (a repeat) is a new notification for everybody.
 	fake.requests = nil
-	_, err = n.Notify(notifyContext(time.Now().Add(time.Minute)), a)
+	_, err = n.Notify(notifytest.Context(time.Now().Add(time.Minute)), a)
 	require.NoError(t, err)
 	require.Len(t, fake.received(), 3)
 }
@@ -292,9 +264,9 @@ func TestMixedFailures(t *testing.T) {
 	defer srv.Close()
 	var logs bytes.Buffer
 	n := newNotifier(t, config(srv.URL, "+1", "+2", "+3"), &logs)
-	ctx := notifyContext(time.Now())
+	ctx := notifytest.Context(time.Now())
 
-	retry, err := n.Notify(ctx, firing("web1", "cpu"))
+	retry, err := n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.True(t, retry, "+2 can succeed later")
 	require.ErrorContains(t, err, "2 of 3 recipients failed: to +1: HTTP 400")
 	require.ErrorContains(t, err, "; to +2: HTTP 500")
@@ -303,7 +275,7 @@ func TestMixedFailures(t *testing.T) {
 	require.Equal(t, notify.ServerErrorReason, ewr.Reason)
 
 	fake.answers = map[string]int{"+1": http.StatusBadRequest}
-	retry, err = n.Notify(ctx, firing("web1", "cpu"))
+	retry, err = n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.False(t, retry, "only the permanent failure is left")
 	require.ErrorContains(t, err, "1 of 3 recipients failed: to +1: HTTP 400")
 }
@@ -326,9 +298,9 @@ func TestContextCanceled(t *testing.T) {
 
 	var logs bytes.Buffer
 	n := newNotifier(t, config(srv.URL, "+1", "+2"), &logs)
-	ctx, cancel := context.WithTimeout(notifyContext(time.Now()), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(notifytest.Context(time.Now()), 100*time.Millisecond)
 	defer cancel()
-	retry, err := n.Notify(ctx, firing("web1", "cpu"))
+	retry, err := n.Notify(ctx, notifytest.Firing("web1", "cpu"))
 	require.True(t, retry)
 	require.ErrorContains(t, err, "2 of 2 recipients failed")
 	var ewr *notify.ErrorWithReason
@@ -352,7 +324,7 @@ func TestTruncation(t *testing.T) {
 	n := newNotifier(t, c, &logs)
 
 	long := strings.Repeat("é", 2000)
-	_, err := n.Notify(notifyContext(time.Now()), firing("web1", long))
+	_, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", long))
 	require.NoError(t, err)
 	body := fake.received()[0].form.Get("Body")
 	require.Equal(t, MaxBodyRunes, utf8.RuneCountInString(body))
@@ -371,7 +343,7 @@ func TestRenderErrors(t *testing.T) {
 			c := config("http://127.0.0.1:1", "+1")
 			c.Message = tc.message
 			var logs bytes.Buffer
-			retry, err := newNotifier(t, c, &logs).Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+			retry, err := newNotifier(t, c, &logs).Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 			require.False(t, retry)
 			require.ErrorContains(t, err, tc.err)
 		})
@@ -383,7 +355,7 @@ func TestNetworkErrorRedactsURL(t *testing.T) {
 	srv.Close() // nothing listens any more
 	var logs bytes.Buffer
 	n := newNotifier(t, config(srv.URL, "+1"), &logs)
-	retry, err := n.Notify(notifyContext(time.Now()), firing("web1", "cpu"))
+	retry, err := n.Notify(notifytest.Context(time.Now()), notifytest.Firing("web1", "cpu"))
 	require.True(t, retry)
 	require.ErrorContains(t, err, "<redacted>")
 	require.NotContains(t, err.Error(), srv.URL)
