@@ -15,6 +15,7 @@ import Host from './pages/Host';
 import IncidentDetail from './pages/IncidentDetail';
 import Incidents from './pages/Incidents';
 import Login from './pages/Login';
+import Logs from './pages/Logs';
 import Overview from './pages/Overview';
 import Users from './pages/Users';
 
@@ -48,6 +49,7 @@ export const routes: Route[] = [
   { path: '/alerts', page: Alerts, title: 'Alerts', nav: 'main' },
   { path: '/incidents', page: Incidents, title: 'Incidents', nav: 'main' },
   { path: '/incidents/:id', page: IncidentDetail, title: 'Incident' },
+  { path: '/logs', page: Logs, title: 'Logs', nav: 'main' },
   { path: '/explore', page: Explore, title: 'Explore', nav: 'main' },
   { path: '/home/sysadmin', page: HomeSysadmin, title: 'Sysadmin home', nav: 'home', role: 'sysadmin' },
   { path: '/home/devops', page: HomeDevops, title: 'DevOps home', nav: 'home', role: 'devops' },
