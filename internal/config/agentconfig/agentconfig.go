@@ -31,6 +31,16 @@ var (
 		Collectors: Collectors{
 			Filesystem: FilesystemCollector{StatfsTimeout: model.Duration(5 * time.Second)},
 		},
+		Logs: DefaultLogs,
+	}
+	// DefaultLogs tails the host's usual log files.
+	DefaultLogs = Logs{
+		Enabled:        true,
+		DefaultSources: true,
+		Journal:        Journal{Enabled: "auto", Since: "now"},
+		MaxLineSize:    64 << 10,
+		ReadFrom:       ReadFromEnd,
+		QueueMaxSize:   256 << 20,
 	}
 	// DefaultQueue is the disk queue's default place and size.
 	DefaultQueue = Queue{Dir: "./data/queue", MaxSize: 512 << 20}
@@ -102,6 +112,8 @@ type Collect struct {
 	// Paths locate /proc, /sys and the root file system, for agents that
 	// run in a container with the host's mounted elsewhere.
 	Paths Paths `yaml:"paths"`
+	// Logs is which log files and journal entries are shipped.
+	Logs Logs `yaml:"logs"`
 }
 
 // Collectors tunes the collectors.
@@ -176,6 +188,20 @@ func (c *Collectors) UnmarshalYAML(unmarshal func(any) error) error {
 func (c *FilesystemCollector) UnmarshalYAML(unmarshal func(any) error) error {
 	*c = DefaultCollect.Collectors.Filesystem
 	type plain FilesystemCollector
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *Logs) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultLogs
+	type plain Logs
+	return unmarshal((*plain)(c))
+}
+
+// UnmarshalYAML sets the defaults before decoding.
+func (c *Journal) UnmarshalYAML(unmarshal func(any) error) error {
+	*c = DefaultLogs.Journal
+	type plain Journal
 	return unmarshal((*plain)(c))
 }
 
@@ -287,6 +313,7 @@ func (c *Collect) Validate(prefix []string) []error {
 	if c.Paths.Proc == "" || c.Paths.Sys == "" || c.Paths.Root == "" {
 		errs = append(errs, yamlconf.Field("proc, sys and root must not be empty", path("paths")...))
 	}
+	errs = append(errs, c.Logs.Validate(path("logs"))...)
 	return errs
 }
 
