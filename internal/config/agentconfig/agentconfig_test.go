@@ -70,7 +70,7 @@ func TestBadFiles(t *testing.T) {
 		"regexp.bad.yml":      "regexp.bad.yml:3: collectors.disk.device_exclude: invalid regular expression",
 		"queuesize.bad.yml":   "queuesize.bad.yml:2: queue.max_size: must be at least 1MiB",
 		"logformat.bad.yml":   "logformat.bad.yml:5: file \"/var/log/app.log\": unknown format \"json\": use raw, syslog, nginx, apache",
-		"logsource.bad.yml":   "logsource.bad.yml:3: file \"/var/log/app.log\": source \"\" must be set to a short lower-case name (letters, digits, '.', '_', '-'), such as myapp\nlogsource.bad.yml:4: path \"relative/*.log\" must be absolute",
+		"logsource.bad.yml":   "logsource.bad.yml:3: file \"/var/log/app.log\": source \"\" must be set to a short lower-case name (letters, digits, '.', '_', '-'), such as myapp\ntestdata/logsource.bad.yml:4: path \"relative/*.log\" must be absolute",
 		"logjournal.bad.yml":  "logjournal.bad.yml:4: logs.journal.enabled: invalid value \"sometimes\": use auto, true or false",
 	} {
 		t.Run(file, func(t *testing.T) {
