@@ -8,6 +8,7 @@ import type { PageProps } from '../routes';
 import { useLocation } from '../router';
 import { TimeRangePicker, useRefreshTick } from '../timerange';
 import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
+import { logsHref } from './logsModel';
 import { hostState, type Host } from './Overview';
 
 interface HostEvent {
@@ -229,6 +230,12 @@ export default function HostPage(p: PageProps) {
           <p class="small muted hint">
             Drag across a chart to zoom in; Back zooms out. Dashed lines mark reboots and agent restarts.{' '}
             <a href={exploreHref(`{${sel}}`, q)}>Explore this host's metrics →</a>
+            {' · '}
+            <a href={logsHref({ host: instance }, q)}>Logs</a>
+            {' · '}
+            <a href={logsHref({ host: instance, source: 'auth' }, q)} title="Logins, sudo, users and groups added on this host">
+              Security events
+            </a>
           </p>
           <div class="grid charts">
             {panels(sel).map((c) => (

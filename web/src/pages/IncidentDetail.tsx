@@ -8,6 +8,7 @@ import { formatDuration, formatExactTime } from '../format';
 import type { PageProps } from '../routes';
 import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
 import { runbookOf } from './alertsModel';
+import { incidentLogsHref } from './logsModel';
 import { alertsExpr, between, foldTimeline, hostLink, incidentWindow, isFailure, kindWords, severityTone, SEVERITIES, statusWords, type Incident } from './incidentsModel';
 
 function When(p: { t: string | null; by?: string; none: string; after?: number | null; afterWhat?: string }) {
@@ -155,6 +156,8 @@ export default function IncidentDetail(p: PageProps) {
             </dl>
             <p class="small">
               <a href={explore}>Explore the alerts in this incident's time window</a>
+              {' · '}
+              <a href={incidentLogsHref(inc)}>Logs in this window</a>
               {inc.host && hostLink(inc.host) && (
                 <>
                   {' · '}
