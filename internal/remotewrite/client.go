@@ -146,7 +146,7 @@ func New(o Options) (*Client, error) {
 		}
 	}
 	m := newMetrics()
-	q, err := openQueue(queueOptions{dir: o.Dir, maxSize: o.MaxQueueSize, logger: o.Logger, metrics: m})
+	q, err := openQueue(queueOptions{dir: o.Dir, maxSize: o.MaxQueueSize, logger: o.Logger, metrics: &m.queueMetrics})
 	if err != nil {
 		return nil, err
 	}
@@ -268,20 +268,33 @@ func encodeRecord(series []prompb.TimeSeries) ([]byte, int64, error) {
 	if err != nil {
 		return nil, samples, fmt.Errorf("encoding the collection: %w", err)
 	}
+	return snappyRecord(raw, samples), samples, nil
+}
+
+// snappyRecord returns the queue record (header and payload) holding raw
+// compressed, counting items.
+func snappyRecord(raw []byte, items int64) []byte {
 	buf := make([]byte, recordHeaderSize+snappy.MaxEncodedLen(len(raw)))
 	enc := s2.EncodeSnappy(buf[recordHeaderSize:], raw)
 	rec := buf[:recordHeaderSize+len(enc)]
-	putRecordHeader(rec, uint32(min(samples, 1<<32-1)))
-	return rec, samples, nil
+	putRecordHeader(rec, uint32(min(items, 1<<32-1)))
+	return rec
 }
 
 // metrics are the client's and the queue's metrics.
 type metrics struct {
-	samplesSent    prometheus.Counter
-	requests       *prometheus.CounterVec
-	duration       prometheus.Histogram
-	retries        prometheus.Counter
-	lastSuccess    prometheus.Gauge
+	queueMetrics
+	samplesSent prometheus.Counter
+	requests    *prometheus.CounterVec
+	duration    prometheus.Histogram
+	retries     prometheus.Counter
+	lastSuccess prometheus.Gauge
+}
+
+// queueMetrics are what the queue updates itself: its size, what it holds
+// unsent (samples, or the items of another payload), and what it dropped
+// by reason.
+type queueMetrics struct {
 	queueBytes     prometheus.Gauge
 	pendingSamples prometheus.Gauge
 	dropped        *prometheus.CounterVec
@@ -289,6 +302,20 @@ type metrics struct {
 
 func newMetrics() *metrics {
 	m := &metrics{
+		queueMetrics: queueMetrics{
+			queueBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+				Name: "saypro_agent_queue_bytes",
+				Help: "Size of the remote-write queue on disk.",
+			}),
+			pendingSamples: prometheus.NewGauge(prometheus.GaugeOpts{
+				Name: "saypro_agent_queue_pending_samples",
+				Help: "Samples in the remote-write queue not yet sent.",
+			}),
+			dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "saypro_agent_queue_dropped_samples_total",
+				Help: "Samples dropped without being delivered: queue_full (oldest data dropped to stay within the queue's size), write_error (could not be written to disk), rejected (the server refused them as invalid), unreadable (damaged or removed on disk).",
+			}, []string{"reason"}),
+		},
 		samplesSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "saypro_agent_remote_write_samples_sent_total",
 			Help: "Samples the server accepted.",
@@ -311,18 +338,6 @@ func newMetrics() *metrics {
 			Name: "saypro_agent_remote_write_last_success_timestamp_seconds",
 			Help: "Unix time of the last request the server accepted.",
 		}),
-		queueBytes: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "saypro_agent_queue_bytes",
-			Help: "Size of the remote-write queue on disk.",
-		}),
-		pendingSamples: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "saypro_agent_queue_pending_samples",
-			Help: "Samples in the remote-write queue not yet sent.",
-		}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "saypro_agent_queue_dropped_samples_total",
-			Help: "Samples dropped without being delivered: queue_full (oldest data dropped to stay within the queue's size), write_error (could not be written to disk), rejected (the server refused them as invalid), unreadable (damaged or removed on disk).",
-		}, []string{"reason"}),
 	}
 	for _, r := range []string{reasonQueueFull, reasonWriteError, reasonRejected, reasonUnreadable} {
 		m.dropped.WithLabelValues(r)

@@ -303,7 +303,7 @@ func TestRetryAfterAndBackoff(t *testing.T) {
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 		now.Add(-time.Hour).Format(http.TimeFormat):       0,
 	} {
-		require.Equal(t, want, parseRetryAfter(v, now), "%q", v)
+		require.Equal(t, want, ParseRetryAfter(v, now), "%q", v)
 	}
 
 	c := &Client{minBackoff: 500 * time.Millisecond, maxBackoff: time.Minute}

@@ -44,4 +44,10 @@
 // count its samples as rejected; 401 and 403 (a token problem) and 404, 405
 // and 415 (a URL problem) keep the data and retry at the maximum backoff
 // until the configuration is fixed.
+//
+// # Other payloads
+//
+// Queue is the same disk queue for opaque payloads (the agent's log
+// batches), each record counting items instead of samples; its user
+// delivers what Next returns and commits it.
 package remotewrite

@@ -12,7 +12,7 @@ import (
 // openTestQueue opens a queue on dir without a client.
 func openTestQueue(t testing.TB, dir string) *queue {
 	t.Helper()
-	q, err := openQueue(queueOptions{dir: dir, maxSize: 1 << 20, logger: discardLogger(), metrics: newMetrics()})
+	q, err := openQueue(queueOptions{dir: dir, maxSize: 1 << 20, logger: discardLogger(), metrics: &newMetrics().queueMetrics})
 	require.NoError(t, err)
 	return q
 }
@@ -21,7 +21,7 @@ func openTestQueue(t testing.TB, dir string) *queue {
 // returns the payloads of the records in order.
 func drain(t testing.TB, q *queue) [][]byte {
 	t.Helper()
-	c := &Client{logger: discardLogger(), m: q.m, q: q}
+	c := &Client{logger: discardLogger(), m: &metrics{queueMetrics: *q.m}, q: q}
 	var out [][]byte
 	for range 10000 {
 		b, err := q.next(1000, maxBatchBytes)

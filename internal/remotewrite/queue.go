@@ -96,7 +96,7 @@ type queue struct {
 	maxSize int64
 	segSize int64
 	logger  *slog.Logger
-	m       *metrics
+	m       *queueMetrics
 	// create opens a new segment file; tests replace it.
 	create func(path string) (segmentFile, error)
 
@@ -122,7 +122,7 @@ type queueOptions struct {
 	dir     string
 	maxSize int64
 	logger  *slog.Logger
-	metrics *metrics
+	metrics *queueMetrics
 }
 
 func segmentSizeFor(maxSize int64) int64 {

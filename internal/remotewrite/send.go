@@ -220,7 +220,7 @@ func (c *Client) post(ctx context.Context, body []byte) sendResult {
 	res := sendResult{
 		code:       resp.StatusCode,
 		msg:        strings.TrimSpace(strings.ToValidUTF8(string(msg), "?")),
-		retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		retryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		written:    -1,
 	}
 	if v := resp.Header.Get("X-Prometheus-Remote-Write-Samples-Written"); v != "" {
@@ -231,8 +231,9 @@ func (c *Client) post(ctx context.Context, body []byte) sendResult {
 	return res
 }
 
-// parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func parseRetryAfter(v string, now time.Time) time.Duration {
+// ParseRetryAfter reads a Retry-After header: seconds or an HTTP date,
+// capped at 10 minutes; 0 when absent or in the past.
+func ParseRetryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return 0
