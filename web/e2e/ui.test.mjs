@@ -8,8 +8,17 @@
 // The server needs: its own host's agent (on by default), at least one
 // check, and a firing alert that opened an incident. e2e/ui_test.go
 // (TestBrowser) starts such a server and runs these tests.
+//
+// The logs test runs when GET /api/v1/logs/status answers 200 and the test
+// has a way to send log lines to the server, one of (see sendLogLines):
+//
+//	SAYPRO_AGENT_TOKEN=…          an agent token: POST /api/v1/agent/logs
+//	SAYPRO_SYSLOG_ADDR=udp://127.0.0.1:5514 (or tcp://…)  the syslog listener
+//	SAYPRO_LOG_FILE=/tmp/…/app.log  a file the server's own agent tails
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { appendFileSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -44,6 +53,7 @@ function pages(ids) {
     ['incidents', '/incidents'],
     ['incident', '/incidents/' + ids.incident],
     ['explore', '/explore'],
+    ['logs', '/logs'],
     ['home-sysadmin', '/home/sysadmin'],
     ['home-devops', '/home/devops'],
     ['home-support', '/home/support'],
@@ -318,6 +328,173 @@ describe('support user', { skip: !SUPPORT_USER && 'SAYPRO_SUPPORT_USER is not se
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL((u) => u.pathname === '/login');
     assert.equal((await apiCall(context, 'GET', '/api/v1/auth/session')).status, 401);
+  });
+
+  it('threw no uncaught errors in the pages', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+/**
+ * Sends log lines to the server by the first means the environment offers:
+ * an agent token (a log batch to the agent endpoint), the syslog listener
+ * (RFC 5424 messages, one datagram or newline-framed TCP line each), or a
+ * file the server's own agent tails (RFC 3339 stamped syslog file lines).
+ * Returns false when there is none.
+ */
+async function sendLogLines(host, app, lines) {
+  const now = new Date();
+  const token = env('SAYPRO_AGENT_TOKEN', '');
+  if (token) {
+    const res = await fetch(BASE + '/api/v1/agent/logs', {
+      method: 'POST',
+      headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        host,
+        entries: lines.map((l) => ({ time: now.toISOString(), source: 'syslog', file: '/var/log/syslog', format: 'syslog', message: `${now.toISOString()} ${host} ${app}[4242]: ${l}` })),
+      }),
+    });
+    assert.ok(res.status === 204 || res.status === 200, `POST /api/v1/agent/logs: ${res.status} ${await res.text()}`);
+    return true;
+  }
+  const addr = env('SAYPRO_SYSLOG_ADDR', '');
+  if (addr) {
+    const u = new URL(addr.includes('://') ? addr : 'udp://' + addr);
+    const msgs = lines.map((l) => `<14>1 ${now.toISOString()} ${host} ${app} 4242 - - ${l}`);
+    if (u.protocol === 'tcp:') {
+      await new Promise((resolve, reject) => {
+        const c = connect(Number(u.port), u.hostname, () => c.end(msgs.map((m) => m + '\n').join(''), resolve));
+        c.on('error', reject);
+      });
+    } else {
+      const sock = createSocket(u.hostname.includes(':') ? 'udp6' : 'udp4');
+      for (const m of msgs) await new Promise((resolve, reject) => sock.send(m, Number(u.port), u.hostname, (e) => (e ? reject(e) : resolve())));
+      sock.close();
+    }
+    return true;
+  }
+  const file = env('SAYPRO_LOG_FILE', '');
+  if (file) {
+    appendFileSync(file, lines.map((l) => `${now.toISOString()} ${host} ${app}[4242]: ${l}\n`).join(''));
+    return true;
+  }
+  return false;
+}
+
+/** Waits until the logs histogram has bars drawn: pixels of the severities' colours (from its legend) or of the single series. */
+async function waitForBars(page, timeout = 30_000) {
+  await page.waitForFunction(
+    () => {
+      const canvas = document.querySelector('.log-hist .uplot canvas');
+      if (!canvas || !canvas.width) return false;
+      const parse = (c) => (c.match(/\d+/g) ?? []).slice(0, 3).map(Number);
+      const colours = [[37, 99, 235], ...[...document.querySelectorAll('.log-hist .log-swatch')].map((el) => parse(getComputedStyle(el).backgroundColor))];
+      const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+      let hits = 0;
+      for (let i = 0; i < d.length && hits <= 20; i += 4) {
+        if (d[i + 3] < 200) continue;
+        if (colours.some(([r, g, b]) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 12)) hits++;
+      }
+      return hits > 20;
+    },
+    undefined,
+    { timeout, polling: 250 },
+  );
+}
+
+describe('logs', () => {
+  let context;
+  let page;
+  let skip = '';
+  const pageErrors = [];
+
+  before(async () => {
+    context = await newContext(browser, BASE, DESKTOP);
+    page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+    await loginUI(page, 'admin', ADMIN_PASSWORD);
+    const r = await apiCall(context, 'GET', '/api/v1/logs/status');
+    if (r.status !== 200) skip = `GET /api/v1/logs/status answered ${r.status}: this server has no log store`;
+  });
+  after(async () => {
+    await context?.close();
+  });
+
+  it('searches logs, draws the histogram, zooms and tails new entries live', T, async (t) => {
+    if (skip) return t.skip(skip);
+    const host = env('SAYPRO_HOST', '') || 'e2e-host';
+    const tag = 'e2e' + Date.now().toString(36);
+    const sent = await sendLogLines(host, 'e2eapp', [`${tag} apple order placed`, `${tag} banana payment failed`, `${tag} apple stock low`]);
+    if (!sent) return t.skip('no way to send log lines: set SAYPRO_AGENT_TOKEN, SAYPRO_SYSLOG_ADDR or SAYPRO_LOG_FILE');
+    // Stored and searchable before the page is opened.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const r = await apiData(context, `/api/v1/logs/query?q=${tag}&limit=10`);
+      if ((r.entries ?? []).length >= 3) break;
+      assert.ok(Date.now() < deadline, `the 3 lines tagged ${tag} were not searchable within 60 s: ${JSON.stringify(r)}`);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+
+    // The page shows entries and the histogram.
+    await page.goto('/logs');
+    await page.getByRole('heading', { name: 'Logs', level: 1 }).waitFor();
+    const rows = page.locator('table.log-table tbody tr.log-row');
+    await rows.first().waitFor();
+    await waitForBars(page);
+
+    // A search term narrows the list, and is kept in the URL.
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill(tag);
+    await page.waitForFunction((tag) => {
+      const msgs = [...document.querySelectorAll('table.log-table tbody tr.log-row .log-msg')].map((e) => e.textContent);
+      return msgs.length === 3 && msgs.every((m) => m.includes(tag));
+    }, tag);
+    await search.fill(`${tag} apple`);
+    await page.waitForFunction(() => document.querySelectorAll('table.log-table tbody tr.log-row').length === 2);
+    assert.deepEqual((await rows.locator('.log-msg').allTextContents()).map((m) => m.includes('apple')), [true, true]);
+    assert.equal(new URL(page.url()).searchParams.get('q'), `${tag} apple`);
+
+    // An entry expands to its fields; a field's value adds a filter.
+    await rows.first().getByRole('button', { expanded: false }).click();
+    const detail = page.locator('tr.log-detail').first();
+    await detail.getByText('host', { exact: true }).waitFor();
+    await detail.getByRole('button', { name: host, exact: true }).click();
+    await page.waitForURL((u) => u.searchParams.getAll('host').includes(host));
+    await page.getByRole('list', { name: 'Active filters' }).getByText(`host=${host}`).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('table.log-table tbody tr.log-row').length === 2);
+    await screenshot(page, SHOTS, 'logs-search');
+
+    // Dragging across the histogram zooms into that time.
+    await waitForBars(page);
+    const over = await page.locator('.log-hist .u-over').boundingBox();
+    await page.mouse.move(over.x + over.width * 0.4, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.999, over.y + over.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForURL((u) => u.searchParams.has('from') && u.searchParams.has('to'));
+    await page.getByRole('button', { name: 'reset zoom' }).waitFor();
+
+    // Live tail: a new line appears at the top without reloading.
+    await page.getByRole('button', { name: 'Live tail' }).click();
+    await page.waitForURL((u) => u.searchParams.get('live') === '1');
+    await page.locator('.log-live .al-live.open').waitFor();
+    await sendLogLines(host, 'e2eapp', [`${tag} apple arrived live`]);
+    await rows.first().filter({ hasText: `${tag} apple arrived live` }).waitFor({ timeout: 30_000 });
+    assert.equal(await rows.count(), 3);
+    await screenshot(page, SHOTS, 'logs-live');
+
+    // The same page on a phone: no sideways scrolling.
+    const phone = await browser.newContext({ baseURL: BASE, viewport: PHONE, deviceScaleFactor: 1, storageState: await context.storageState() });
+    try {
+      const p = await phone.newPage();
+      await p.goto(`/logs?q=${tag}`);
+      await p.locator('table.log-table tbody tr.log-row').first().waitFor();
+      await screenshot(p, SHOTS, 'logs-phone');
+      const { scroll, client } = await p.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+      assert.ok(scroll <= client + 1, `the logs page scrolls sideways on a phone: ${scroll} px wide in ${client} px`);
+    } finally {
+      await phone.close();
+    }
   });
 
   it('threw no uncaught errors in the pages', () => {

@@ -34,6 +34,7 @@ import {
   histogramStep,
   logsSearch,
   normalizeSearch,
+  parseTime,
   PRESETS,
   presetActive,
   prependLive,
@@ -107,6 +108,8 @@ export default function Logs(_p: PageProps) {
     cut: 0,
   });
   const [reloadN, setReloadN] = useState(0);
+  const liveRef = useRef(s.live);
+  liveRef.current = s.live;
   useEffect(() => {
     if (badRegex) {
       setList({ key: queryKey, entries: [], loading: false, cut: 0 });
@@ -115,7 +118,14 @@ export default function Logs(_p: PageProps) {
     const ac = new AbortController();
     setList((l) => ({ ...l, loading: true, error: undefined }));
     api<LogsPage>('/api/v1/logs/query?' + apiParams(s, bounds.start, bounds.end, { limit: PAGE }), { signal: ac.signal }).then(
-      (r) => setList({ key: queryKey, entries: r.entries ?? [], cursor: r.next_cursor || undefined, loading: false, cut: 0 }),
+      (r) =>
+        setList((l) => {
+          const entries = r.entries ?? [];
+          // While tailing, live entries newer than the answer stay on top.
+          const newest = entries.length ? parseTime(entries[0].time) : -Infinity;
+          const keep = liveRef.current ? l.entries.filter((e) => parseTime(e.time) > newest).reverse() : [];
+          return { key: queryKey, entries: prependLive(entries, keep, LIVE_CAP).list, cursor: r.next_cursor || undefined, loading: false, cut: 0 };
+        }),
       (e) => {
         if (!ac.signal.aborted) setList((l) => ({ ...l, key: queryKey, loading: false, error: e }));
       },
@@ -571,7 +581,7 @@ function HistogramPanel(p: { h: HistSeries | null; loading: boolean; error: unkn
     const opts: uPlot.Options = {
       width,
       height: HEIGHT,
-      padding: [6, 8, 0, 0],
+      padding: [6, 20, 0, 0],
       legend: { show: false },
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
