@@ -174,8 +174,9 @@ export default function Logs(_p: PageProps) {
   };
   const baseHistRef = useRef(baseHist);
   baseHistRef.current = baseHist;
+  const forbidden = [list.error, status.error, hist.error].find((e) => e instanceof ApiError && e.status === 403);
   const tailKey = tailParams(s);
-  const tail = useTail(s.live && !badRegex, tailKey, (es) => {
+  const tail = useTail(s.live && !badRegex && !forbidden, tailKey, (es) => {
     pending.current.push(...es);
     if (pending.current.length > LIVE_CAP) {
       const over = pending.current.length - LIVE_CAP;
@@ -239,11 +240,13 @@ export default function Logs(_p: PageProps) {
       )}
       {apiMissing ? (
         <Empty>This server does not store logs: its log API is missing. Update the server, or turn the log store on in its configuration.</Empty>
+      ) : forbidden ? (
+        <ErrorBox error={forbidden} what="the logs" />
       ) : (
         <>
           <SearchBar s={s} />
-          <FilterBar s={s} fields={fields.data} onAdd={addF} />
-          <HistogramPanel h={shownHist} loading={hist.loading && !hist.data} error={badRegex ? undefined : hist.error} start={bounds.start} end={bounds.end} onSeverity={(sev) => addF('severity', sev)} />
+          <FilterBar s={s} fields={fields.data} failed={!!fields.error} onAdd={addF} />
+          <HistogramPanel h={badRegex ? null : shownHist} note={badRegex ? 'Correct the regular expression to count the entries.' : ''} loading={hist.loading && !hist.data && !badRegex} error={badRegex ? undefined : hist.error} start={bounds.start} end={bounds.end} onSeverity={(sev) => addF('severity', sev)} />
           <section class="panel log-list" aria-labelledby="log-entries" ref={listRef}>
             <header class="log-list-head">
               <h2 id="log-entries">
@@ -457,7 +460,7 @@ const PICKERS: [FilterKey, keyof LogFields, string][] = [
 ];
 
 /** Pickers for host, source, service and severity, the quick filters and the active filters as chips. */
-function FilterBar(p: { s: LogsState; fields?: LogFields; onAdd: (k: FilterKey | 'field', v: string) => void }) {
+function FilterBar(p: { s: LogsState; fields?: LogFields; failed: boolean; onAdd: (k: FilterKey | 'field', v: string) => void }) {
   const s = p.s;
   const active = activeFilters(s);
   return (
@@ -481,7 +484,7 @@ function FilterBar(p: { s: LogsState; fields?: LogFields; onAdd: (k: FilterKey |
                   if (v) p.onAdd(key, v);
                 }}
               >
-                <option value="">{opts.length ? `Add a ${label.toLowerCase()}…` : p.fields ? `No other ${label.toLowerCase()}s` : 'Loading…'}</option>
+                <option value="">{opts.length ? `Add a ${label.toLowerCase()}…` : p.fields ? `No other ${label.toLowerCase()}s` : p.failed ? 'Not available' : 'Loading…'}</option>
                 {opts.map((o) => (
                   <option value={o.value}>
                     {key === 'severity' ? severityWord(o.value) : o.value} ({formatNumber(o.count)})
@@ -558,7 +561,7 @@ function useWidth(ref: { current: HTMLElement | null }): number {
 }
 
 /** Entries over time as bars stacked by severity; drag across it to zoom into that time. */
-function HistogramPanel(p: { h: HistSeries | null; loading: boolean; error: unknown; start: number; end: number; onSeverity: (s: string) => void }) {
+function HistogramPanel(p: { h: HistSeries | null; note?: string; loading: boolean; error: unknown; start: number; end: number; onSeverity: (s: string) => void }) {
   const boxRef = useRef<HTMLDivElement>(null);
   const plotRef = useRef<HTMLDivElement>(null);
   const uRef = useRef<uPlot | null>(null);
@@ -658,6 +661,7 @@ function HistogramPanel(p: { h: HistSeries | null; loading: boolean; error: unkn
           </p>
         )}
         {!p.loading && !p.error && h && h.total === 0 && <p class="chart-msg">No entries in this range.</p>}
+        {p.note && <p class="chart-msg">{p.note}</p>}
       </div>
       {h && h.total > 0 && (
         <p class="chart-note log-hist-note">
@@ -832,7 +836,7 @@ function useTail(on: boolean, query: string, onEntries: (e: LogEntry[]) => void,
                 .then((s) => s.state === 'anonymous' && redirectToLogin())
                 .catch(() => {});
             }
-            setState({ state: 'down', error: errorMessage(e) });
+            setState({ state: 'down', error: errorMessage(e).replace(/\.$/, '') });
           });
         timer = setTimeout(connect, delay);
         delay = Math.min(delay * 2, 30000);
