@@ -93,6 +93,7 @@ type Collector struct {
 	followers map[fileID]*follower
 	byPath    map[string]*follower
 	saved     map[fileID]savedFile
+	hadState  bool // offsets were saved by an earlier run
 	buf       []byte
 	batch     pending
 	cursor    string // committed journal cursor
@@ -183,6 +184,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	for _, f := range st.Files {
 		c.saved[f.fileID] = f
 	}
+	c.hadState = exists && err == nil
 	c.cursor = st.JournalCursor
 	defer c.closeAll()
 	c.journalc = c.journalCommand(ctx)
@@ -237,9 +239,12 @@ func (c *Collector) Run(ctx context.Context) error {
 	}
 }
 
-// scan matches the patterns and starts following new files. On the first
-// scan, files without a saved offset start at their end (read_from: end),
-// and files rotated while the agent was stopped are found.
+// scan matches the patterns and starts following new files. On the very
+// first start (no offsets saved yet) files start at their end (read_from:
+// end); files found later, or on a later start without a saved offset
+// (they appeared while the agent was stopped), from their beginning. On
+// the first scan of a start, files rotated while the agent was stopped are
+// found too.
 func (c *Collector) scan(first bool) {
 	seen := map[string]bool{}
 	for i := range c.specs {
@@ -305,7 +310,7 @@ func (c *Collector) track(path string, spec *fileSpec, first bool) {
 		fl.readOff, fl.committed = s.Offset, s.Offset
 	case ok:
 		c.logger.Info("log file is shorter than its saved offset (truncated while the agent was stopped); reading it from the beginning", "file", path)
-	case first && c.cfg.ReadFrom == agentconfig.ReadFromEnd:
+	case first && !c.hadState && c.cfg.ReadFrom == agentconfig.ReadFromEnd:
 		fl.readOff, fl.committed = fi.Size(), fi.Size()
 	}
 	delete(c.saved, id)
