@@ -46,9 +46,9 @@ func truncatedMarker(n int64) string {
 type readResult int
 
 const (
-	readEOF readResult = iota
-	readMore           // the per-poll budget was used; more may follow
-	readStop           // the sink failed or the collector stops
+	readEOF  readResult = iota
+	readMore            // the per-poll budget was used; more may follow
+	readStop            // the sink failed or the collector stops
 )
 
 // read reads what was appended to f since the last call, at most budget

@@ -72,21 +72,21 @@ type Options struct {
 
 	// For tests: zero values mean the defaults.
 	scanInterval, pollInterval, flushInterval, rotateGrace time.Duration
-	defaults                                                []fileSpec // nil: defaultSources
-	journalctl                                              string     // "": looked up in PATH
-	syslogFiles                                             []string   // nil: syslogFiles
+	defaults                                               []fileSpec // nil: defaultSources
+	journalctl                                             string     // "": looked up in PATH
+	syslogFiles                                            []string   // nil: syslogFiles
 }
 
 // Collector follows the configured files and journal and ships their
 // lines to the sink.
 type Collector struct {
-	o        Options
-	cfg      agentconfig.Logs
-	dir      string
-	logger   *slog.Logger
-	specs    []fileSpec
-	m        *metrics
-	maxLine  int
+	o       Options
+	cfg     agentconfig.Logs
+	dir     string
+	logger  *slog.Logger
+	specs   []fileSpec
+	m       *metrics
+	maxLine int
 
 	// Used by Run only.
 	journalc  string // journalctl to run, "" when the journal is off
