@@ -157,9 +157,12 @@ func (f *FrameReader) counted(n int64) ([]byte, error) {
 // delimited returns the frame up to the next LF or NUL; a nil frame and nil
 // error mean an empty frame was skipped. atEOF means the reader is done.
 func (f *FrameReader) delimited(atEOF bool) ([]byte, error) {
+	searched := 0 // bytes after f.r known to hold no delimiter
 	for {
 		b := f.buf[f.r:f.w]
-		if i := indexDelim(b); i >= 0 {
+		i := indexDelim(b[searched:])
+		if i >= 0 {
+			i += searched
 			f.r += i + 1
 			frame := b[:i]
 			if len(frame) > f.max {
@@ -189,6 +192,7 @@ func (f *FrameReader) delimited(atEOF bool) ([]byte, error) {
 			}
 			return b, nil
 		}
+		searched = len(b)
 		if err := f.fill(); err != nil {
 			atEOF = true
 		}

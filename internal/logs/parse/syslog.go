@@ -332,8 +332,11 @@ func parseHostTag(s *Syslog, rest string, withHost bool) {
 			if end < 0 {
 				end = len(rest)
 			}
-			if isHostName(rest[:end]) {
-				s.Host = rest[:end]
+			if h := rest[:end]; h == "-" || isHostName(h) {
+				// "-" is RFC 5424's nil value: no host.
+				if h != "-" {
+					s.Host = h
+				}
 				rest = trimSpaces(rest[end:])
 				// Cisco ASA: "host : %ASA-...".
 				if len(rest) >= 2 && rest[0] == ':' && rest[1] == ' ' {
