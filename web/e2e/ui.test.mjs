@@ -458,7 +458,7 @@ describe('logs', () => {
     await rows.first().getByRole('button', { expanded: false }).click();
     const detail = page.locator('tr.log-detail').first();
     await detail.getByText('host', { exact: true }).waitFor();
-    await detail.getByRole('button', { name: host, exact: true }).click();
+    await detail.getByRole('button', { name: host, exact: true }).first().click();
     await page.waitForURL((u) => u.searchParams.getAll('host').includes(host));
     await page.getByRole('list', { name: 'Active filters' }).getByText(`host=${host}`).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('table.log-table tbody tr.log-row').length === 2);
