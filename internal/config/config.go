@@ -113,6 +113,9 @@ type Config struct {
 	// routes and receivers, maintenance windows and silence reminders.
 	Alertmanager AlertmanagerConfig `yaml:"alertmanager"`
 
+	// Logs configures log collection, the log store and log rules.
+	Logs LogsConfig `yaml:"logs"`
+
 	// The keys below have exactly the meaning they have in prometheus.yml.
 	// They are decoded here so that unknown keys are reported with their
 	// line; the loaded Prometheus view of them is in Prometheus.
@@ -303,6 +306,7 @@ func (c *Config) UnmarshalYAML(unmarshal func(any) error) error {
 		Probe:        DefaultProbe,
 		BuiltinRules: DefaultBuiltinRules,
 		Alertmanager: DefaultAlertmanager,
+		Logs:         DefaultLogs,
 		Global:       promconfig.DefaultGlobalConfig,
 	}
 	type plain Config
@@ -464,6 +468,7 @@ func (c *Config) validate() error {
 	}
 	errs = append(errs, c.BuiltinRules.validate()...)
 	errs = append(errs, c.Alertmanager.validate()...)
+	errs = append(errs, c.Logs.validate()...)
 	if err := checkconfig.ValidateAll("checks", c.Checks); err != nil {
 		errs = append(errs, err)
 	}
