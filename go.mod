@@ -3,6 +3,7 @@ module github.com/saypro/monitor
 go 1.26.8
 
 require (
+	github.com/VictoriaMetrics/VictoriaMetrics v1.121.0
 	github.com/alecthomas/units v0.0.0-20240927000941-0f3dac36c52b
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/godbus/dbus/v5 v5.2.4
@@ -26,6 +27,17 @@ require (
 	golang.org/x/sys v0.49.0
 	google.golang.org/protobuf v1.36.11
 	modernc.org/sqlite v1.61.1
+)
+
+require (
+	github.com/VictoriaMetrics/metrics v1.37.0 // indirect
+	github.com/VictoriaMetrics/metricsql v0.84.6 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fastjson v1.6.4 // indirect
+	github.com/valyala/fastrand v1.1.0 // indirect
+	github.com/valyala/gozstd v1.22.0 // indirect
+	github.com/valyala/histogram v1.2.0 // indirect
+	github.com/valyala/quicktemplate v1.8.0 // indirect
 )
 
 require (

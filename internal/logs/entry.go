@@ -1,0 +1,97 @@
+package logs
+
+import (
+	"strings"
+	"time"
+)
+
+// Entry is one stored log entry.
+type Entry struct {
+	Time time.Time `json:"time"`
+	// Host is the agent's instance, or the syslog sender's host name.
+	Host string `json:"host"`
+	// Source is where the entry came from (auth, syslog, kern,
+	// nginx-access, journal, syslog-udp, ...).
+	Source string `json:"source"`
+	// Service is the program, unit or application.
+	Service string `json:"service"`
+	// Severity is a syslog keyword (emerg ... debug) or empty.
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	// Fields are what parsing found: status, vhost, event, user, src_ip, ...
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Core field names; a parsed field may not use them.
+const (
+	FieldHost     = "host"
+	FieldSource   = "source"
+	FieldService  = "service"
+	FieldSeverity = "severity"
+)
+
+// IsCoreField reports whether name is one of the entry's own fields (or a
+// name the store reserves), which parsed fields may not take.
+func IsCoreField(name string) bool {
+	switch name {
+	case FieldHost, FieldSource, FieldService, FieldSeverity, "message", "time":
+		return true
+	}
+	return strings.HasPrefix(name, "_")
+}
+
+// Severities are the syslog severity keywords, most severe first.
+var Severities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+
+// FieldMatch selects entries whose parsed field Name equals Value.
+type FieldMatch struct {
+	Name, Value string
+}
+
+// Filter selects entries. Within Hosts, Sources, Services and Severities
+// any value matches (OR); the keys, Fields, Text and Regex must all match
+// (AND). Empty parts select everything.
+type Filter struct {
+	Start, End time.Time
+	Hosts      []string
+	Sources    []string
+	Services   []string
+	Severities []string
+	Fields     []FieldMatch
+	// Text is words and "quoted phrases", all of which must appear in the
+	// message.
+	Text string
+	// Regex is an RE2 expression the message must match.
+	Regex string
+}
+
+// Terms splits a text query into its words and quoted phrases.
+func Terms(text string) []string {
+	var out []string
+	for text != "" {
+		text = strings.TrimLeft(text, " \t")
+		if text == "" {
+			break
+		}
+		if text[0] == '"' {
+			end := strings.IndexByte(text[1:], '"')
+			var phrase string
+			if end < 0 {
+				phrase, text = text[1:], ""
+			} else {
+				phrase, text = text[1:1+end], text[2+end:]
+			}
+			if phrase = strings.TrimSpace(phrase); phrase != "" {
+				out = append(out, phrase)
+			}
+			continue
+		}
+		end := strings.IndexAny(text, " \t")
+		if end < 0 {
+			end = len(text)
+		}
+		out = append(out, text[:end])
+		text = text[end:]
+	}
+	return out
+}
