@@ -12,9 +12,14 @@ const defaultMaxFrame = 64 << 10
 // the delimiter after a frame of exactly maxLen bytes.
 const frameSlack = 16
 
+// initialFrameBuffer is the buffer a FrameReader starts with; it grows up
+// to maxLen+frameSlack only when a frame needs it.
+const initialFrameBuffer = 4 << 10
+
 // FrameReader splits a syslog stream (RFC 6587) into frames, detecting
 // octet counting ("123 <34>1 ...") or LF/NUL delimiting frame by frame. It
-// never holds more than maxLen plus a few bytes of the stream.
+// never holds more than maxLen plus a few bytes of the stream; its buffer
+// starts at 4 KiB and grows only as long frames need.
 type FrameReader struct {
 	rd        io.Reader
 	max       int
@@ -32,7 +37,7 @@ func NewFrameReader(r io.Reader, maxLen int) *FrameReader {
 	if maxLen < 1 {
 		maxLen = defaultMaxFrame
 	}
-	return &FrameReader{rd: r, max: maxLen, buf: make([]byte, maxLen+frameSlack)}
+	return &FrameReader{rd: r, max: maxLen, buf: make([]byte, min(maxLen+frameSlack, initialFrameBuffer))}
 }
 
 // Truncated reports whether the frame last returned by Next was longer than
@@ -211,7 +216,13 @@ func (f *FrameReader) fill() error {
 		return f.err
 	}
 	if f.w == len(f.buf) {
-		return nil
+		limit := f.max + frameSlack
+		if len(f.buf) >= limit {
+			return nil
+		}
+		grown := make([]byte, min(2*len(f.buf), limit))
+		copy(grown, f.buf[:f.w])
+		f.buf = grown
 	}
 	for range 100 {
 		n, err := f.rd.Read(f.buf[f.w:])

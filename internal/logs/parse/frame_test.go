@@ -112,6 +112,11 @@ func TestFrameReader(t *testing.T) {
 			name: "only delimiters",
 			in:   "\n\n\x00\r\n",
 		},
+		{
+			name: "frames larger than the first buffer",
+			in:   "6000 " + strings.Repeat("c", 6000) + strings.Repeat("d", 5000) + "\n",
+			want: []frame{{strings.Repeat("c", 6000), false}, {strings.Repeat("d", 5000), false}},
+		},
 		{name: "empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,14 +158,32 @@ func (zeroReader) Read([]byte) (int, error) { return 0, nil }
 // TestFrameReaderBounded checks that a frame reader never grows its buffer,
 // whatever the frame sizes.
 func TestFrameReaderBounded(t *testing.T) {
+	fr := NewFrameReader(strings.NewReader("10 <13>abcdef"), 1<<20)
+	require.Equal(t, initialFrameBuffer, cap(fr.buf))
+	_, err := fr.Next()
+	require.NoError(t, err)
+	require.Equal(t, initialFrameBuffer, cap(fr.buf))
+
+	big := strings.Repeat("x", 10000)
+	fr = NewFrameReader(strings.NewReader(big+"\n"+strings.Repeat("y", 20000)), 12000)
+	b, err := fr.Next()
+	require.NoError(t, err)
+	require.Equal(t, big, string(b))
+	require.False(t, fr.Truncated())
+	b, err = fr.Next()
+	require.NoError(t, err)
+	require.Len(t, b, 12000)
+	require.True(t, fr.Truncated())
+	require.LessOrEqual(t, cap(fr.buf), 12000+frameSlack)
+
 	in := "99999999 <13>" + strings.Repeat("a", 5000) + "\n" + strings.Repeat("b", 5000) + "\n"
-	fr := NewFrameReader(strings.NewReader(in), 100)
+	fr = NewFrameReader(strings.NewReader(in), 100)
 	for {
 		b, err := fr.Next()
 		if err != nil {
 			break
 		}
 		require.LessOrEqual(t, len(b), 100)
-		require.Equal(t, 100+frameSlack, cap(fr.buf))
+		require.LessOrEqual(t, cap(fr.buf), 100+frameSlack)
 	}
 }
