@@ -1,0 +1,107 @@
+package logs
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+)
+
+// RedactOptions say what a Redactor replaces.
+type RedactOptions struct {
+	Emails      bool
+	IPAddresses bool
+	URLSecrets  bool
+	Patterns    []RedactPattern
+	// Key makes IP pseudonyms unguessable; keep it stable so the same
+	// address keeps its pseudonym across restarts.
+	Key []byte
+}
+
+// RedactPattern replaces the matches of Regex with Replace ($1 expands).
+type RedactPattern struct {
+	Regex, Replace string
+}
+
+// Redactor removes personal data and secrets from text before storage.
+type Redactor struct {
+	opts     RedactOptions
+	email    *regexp.Regexp
+	ipv4     *regexp.Regexp
+	ipv6     *regexp.Regexp
+	userinfo *regexp.Regexp
+	param    *regexp.Regexp
+	patterns []*regexp.Regexp
+}
+
+// NewRedactor compiles the options; a bad pattern is an error naming it.
+func NewRedactor(o RedactOptions) (*Redactor, error) {
+	r := &Redactor{opts: o}
+	if o.Emails {
+		r.email = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}`)
+	}
+	if o.IPAddresses {
+		r.ipv4 = regexp.MustCompile(`\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b`)
+		r.ipv6 = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}\b|(?i)::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b`)
+	}
+	if o.URLSecrets {
+		r.userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@`)
+		r.param = regexp.MustCompile(`(?i)([?&;](?:access_token|api_key|apikey|auth|key|password|passwd|pwd|secret|session|sig|signature|token|client_secret)=)[^&\s"';]+`)
+	}
+	for i, p := range o.Patterns {
+		re, err := regexp.Compile(p.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("redaction pattern %d %q: %w", i+1, p.Regex, err)
+		}
+		r.patterns = append(r.patterns, re)
+	}
+	return r, nil
+}
+
+// Active reports whether the redactor changes anything.
+func (r *Redactor) Active() bool {
+	return r != nil && (r.email != nil || r.ipv4 != nil || r.userinfo != nil || len(r.patterns) > 0)
+}
+
+// Redact returns s with the configured matches replaced.
+func (r *Redactor) Redact(s string) string {
+	if !r.Active() || s == "" {
+		return s
+	}
+	if r.userinfo != nil && strings.Contains(s, "://") {
+		s = r.userinfo.ReplaceAllString(s, "${1}<redacted>@")
+	}
+	if r.param != nil && strings.Contains(s, "=") {
+		s = r.param.ReplaceAllString(s, "${1}<redacted>")
+	}
+	if r.email != nil && strings.Contains(s, "@") {
+		s = r.email.ReplaceAllString(s, "<email>")
+	}
+	if r.ipv4 != nil {
+		if strings.Contains(s, ".") {
+			s = r.ipv4.ReplaceAllStringFunc(s, r.pseudonym)
+		}
+		if strings.Contains(s, ":") {
+			s = r.ipv6.ReplaceAllStringFunc(s, func(m string) string {
+				if _, err := netip.ParseAddr(m); err != nil {
+					return m // a time such as 02:38:10, not an address
+				}
+				return r.pseudonym(m)
+			})
+		}
+	}
+	for i, re := range r.patterns {
+		s = re.ReplaceAllString(s, r.opts.Patterns[i].Replace)
+	}
+	return s
+}
+
+// pseudonym is a keyed hash of an address: stable, not reversible.
+func (r *Redactor) pseudonym(addr string) string {
+	m := hmac.New(sha256.New, r.opts.Key)
+	m.Write([]byte(addr))
+	return "ip-" + hex.EncodeToString(m.Sum(nil)[:4])
+}
