@@ -221,8 +221,9 @@ func FuzzFrameReader(f *testing.F) {
 		f.Add(b.Bytes(), uint16(200))
 	}
 	f.Add([]byte("12 <13>abcdefgh5 <13>z\n\x00\r\n99 x"), uint16(6))
+	f.Add([]byte("6000 "+strings.Repeat("c", 6000)+strings.Repeat("d", 5000)+"\n"+strings.Repeat("e", 9000)), uint16(8000))
 	f.Fuzz(func(t *testing.T, data []byte, limit uint16) {
-		maxLen := int(limit%600) + 1
+		maxLen := int(limit%10000) + 1
 		read := func(r io.Reader) [][]byte {
 			fr := NewFrameReader(r, maxLen)
 			var frames [][]byte
