@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/saypro/monitor/internal/config/agentconfig"
+	"github.com/saypro/monitor/internal/logs/tail"
 	"github.com/saypro/monitor/internal/remotewrite"
 )
 
@@ -31,11 +33,13 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 	userAgent := "saypro-agent/" + version
 
 	var (
-		sink  Sink
-		queue *remotewrite.Client
+		sink   Sink
+		queue  *remotewrite.Client
+		client *http.Client
+		token  string
 	)
 	if cfg.Server.URL != "" {
-		token := string(cfg.Server.Token)
+		token = string(cfg.Server.Token)
 		if cfg.Server.TokenFile != "" {
 			b, err := os.ReadFile(cfg.Server.TokenFile)
 			if err != nil {
@@ -52,7 +56,8 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 			InsecureSkipVerify: cfg.Server.TLS.InsecureSkipVerify,
 			ServerName:         cfg.Server.TLS.ServerName,
 		}
-		client, err := remotewrite.NewHTTPClient(tlsOpts, time.Duration(cfg.Server.Timeout))
+		var err error
+		client, err = remotewrite.NewHTTPClient(tlsOpts, time.Duration(cfg.Server.Timeout))
 		if err != nil {
 			return err
 		}
@@ -91,10 +96,32 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 		return err
 	}
 
+	logs, err := newStandaloneLogs(cfg, a.Instance(), client, token, userAgent, logger, reg)
+	if err != nil {
+		return err
+	}
+
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 4)
 	var wg sync.WaitGroup
+	if logs != nil {
+		defer func() {
+			if err := logs.shipper.Close(); err != nil {
+				logger.Error("closing the log queue", "err", err)
+			}
+		}()
+		for name, run := range map[string]func(context.Context) error{"log shipping": logs.shipper.Run, "log collection": logs.tailer.Run} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := run(ctx); err != nil {
+					errc <- fmt.Errorf("%s: %w", name, err)
+					cancel()
+				}
+			}()
+		}
+	}
 	var srv *http.Server
 	if cfg.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.Listen)
@@ -136,6 +163,48 @@ func Standalone(ctx context.Context, cfg *agentconfig.Config, version string, lo
 	default:
 	}
 	return runErr
+}
+
+// standaloneLogs are the standalone agent's log tailer and the shipper it
+// hands batches to.
+type standaloneLogs struct {
+	tailer  *tail.Collector
+	shipper *LogShipper
+}
+
+// newStandaloneLogs sets up log shipping when logs are enabled and a server
+// is configured: offsets in logs.state_dir (default <queue.dir>/logs) and
+// the log queue in <queue.dir>/logs/queue. It returns nil otherwise.
+func newStandaloneLogs(cfg *agentconfig.Config, instance string, client *http.Client, token, userAgent string, logger *slog.Logger, reg prometheus.Registerer) (*standaloneLogs, error) {
+	if !cfg.Logs.Enabled || cfg.Server.URL == "" {
+		return nil, nil
+	}
+	shipper, err := NewLogShipper(LogShipperOptions{
+		BaseURL:    cfg.Server.URL,
+		Token:      token,
+		UserAgent:  userAgent,
+		Client:     client,
+		Dir:        filepath.Join(cfg.Queue.Dir, "logs", "queue"),
+		MaxSize:    int64(cfg.Logs.QueueMaxSize),
+		Logger:     logger.With("component", "log-shipper"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tailer, err := tail.New(tail.Options{
+		Config:     cfg.Logs,
+		Host:       instance,
+		StateDir:   filepath.Join(cfg.Queue.Dir, "logs"),
+		Sink:       shipper,
+		Logger:     logger.With("component", "logs"),
+		Registerer: reg,
+	})
+	if err != nil {
+		_ = shipper.Close()
+		return nil, err
+	}
+	return &standaloneLogs{tailer: tailer, shipper: shipper}, nil
 }
 
 // newStandaloneRegistry holds the standalone agent's own metrics: the Go
