@@ -8,6 +8,10 @@
 // heartbeats go over HTTP, both with the agent's bearer token. The server's
 // in-process agent uses a sink that appends to the embedded store directly.
 //
+// With a server, the standalone agent also ships the host's logs: package
+// tail follows the files and the journal and hands batches to a
+// LogShipper, which queues them on disk and posts them to the server.
+//
 // The agent also serves /metrics (the same samples, pulled) and /-/healthy
 // on its listen address, :9901 by default, so it can be scraped exactly
 // like node_exporter.

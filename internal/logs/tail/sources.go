@@ -16,7 +16,7 @@ type fileSpec struct {
 	exclude                          []string
 }
 
-// DefaultSources are the files followed when logs.default_sources is on,
+// defaultSources are the files followed when logs.default_sources is on,
 // where they exist. Only the live files: rotated copies are read when
 // their rotation is seen.
 var defaultSources = []fileSpec{
