@@ -52,6 +52,7 @@ import (
 	"github.com/saypro/monitor/internal/incident"
 	"github.com/saypro/monitor/internal/ingest"
 	"github.com/saypro/monitor/internal/inventory"
+	"github.com/saypro/monitor/internal/logs/tail"
 	"github.com/saypro/monitor/internal/metrics"
 	"github.com/saypro/monitor/internal/probe"
 	"github.com/saypro/monitor/internal/query"
@@ -122,6 +123,8 @@ type server struct {
 	auth      *auth.Service
 	scrape    *scraping
 	ingest    *ingest.RemoteWrite
+	logs      *logging
+	logTail   *tail.Collector
 	reloads   reloadMetrics
 }
 
@@ -189,6 +192,10 @@ func Run(ctx context.Context, o Options) error {
 		// The rules stopped in the run group; the Alertmanager stops
 		// before the state store its incidents are written to.
 		s.am.Stop()
+		if s.logs != nil {
+			logger.Info("closing log store")
+			s.logs.close()
+		}
 		s.events.Close()
 		if err := s.api.Close(); err != nil {
 			logger.Warn("closing the active query log", "err", err)
@@ -228,6 +235,18 @@ func Run(ctx context.Context, o Options) error {
 		})
 	}
 	s.scrape.addTo(&g)
+	if l := s.logs; l != nil {
+		ctx, cancel := context.WithCancel(ctx)
+		g.Add(func() error { return l.rules.Run(ctx) }, func(error) { cancel() })
+		if l.syslog != nil {
+			ctx, cancel := context.WithCancel(ctx)
+			g.Add(func() error { return l.syslog.Run(ctx) }, func(error) { cancel() })
+		}
+		if s.logTail != nil {
+			ctx, cancel := context.WithCancel(ctx)
+			g.Add(func() error { return s.logTail.Run(ctx) }, func(error) { cancel() })
+		}
+	}
 	g.Add(func() error { s.rules.Run(); return nil }, func(error) { s.rules.Stop() })
 	{
 		ctx, cancel := context.WithCancel(ctx)
@@ -485,6 +504,32 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 	if err := s.rules.Apply(cfg); err != nil {
 		return closeOnErr(err)
 	}
+	var logsAPI web.LogsAPI
+	var agentLogs http.Handler
+	if cfg.Logs.Enabled {
+		s.logs, err = openLogs(cfg, dataDir, s.am, ext.String, reg, logger)
+		if err != nil {
+			s.am.Stop()
+			return closeOnErr(err)
+		}
+		logsAPI = s.logs.api
+		agentLogs = s.ingest.Authorize(http.HandlerFunc(s.logs.api.AgentLogs))
+		if s.agent != nil && cfg.Agent.Logs.Enabled {
+			s.logTail, err = tail.New(tail.Options{
+				Config:     cfg.Agent.Logs,
+				Host:       s.agent.Instance(),
+				StateDir:   filepath.Join(dataDir, "logs-agent"),
+				Sink:       s.logs.pipeline,
+				Logger:     logger.With("component", "log-tail"),
+				Registerer: reg,
+			})
+			if err != nil {
+				s.logs.close()
+				s.am.Stop()
+				return closeOnErr(fmt.Errorf("following this host's logs (agent.logs.enabled: false turns it off): %w", err))
+			}
+		}
+	}
 	return h.Install(web.Options{
 		API:          s.api,
 		RemoteWrite:  s.ingest,
@@ -497,6 +542,8 @@ func (s *server) build(ctx context.Context, h *web.Handler, reg *prometheus.Regi
 		Alertmanager: s.am.Handler(),
 		Incidents:    s.incidents.Handler(),
 		Events:       s.events.Handler(),
+		Logs:         logsAPI,
+		AgentLogs:    agentLogs,
 		Gatherer:     reg,
 		Reload:       s.requestReload,
 		Logger:       logger.With("component", "web"),
@@ -598,6 +645,9 @@ func (s *server) reload() (err error) {
 	if !reflect.DeepEqual(cfg.Agent, old.Agent) {
 		s.logger.Warn("agent settings take effect only at start; restart to apply them")
 	}
+	if !reflect.DeepEqual(withoutRules(cfg.Logs), withoutRules(old.Logs)) {
+		s.logger.Warn("logs settings other than rules take effect only at start; restart to apply them")
+	}
 	if cfg.Query != old.Query {
 		s.logger.Warn("query limits take effect only at start; restart to apply them")
 	}
@@ -616,6 +666,12 @@ func (s *server) reload() (err error) {
 		{"scrape", func() error { return s.scrape.apply(s.promConfig(cfg)) }},
 		{"alertmanager", func() error { return s.am.Apply(&cfg.Alertmanager) }},
 		{"rules", func() error { return s.rules.Apply(cfg) }},
+		{"log rules", func() error {
+			if s.logs == nil {
+				return nil
+			}
+			return s.logs.rules.Apply(logRules(cfg.Logs))
+		}},
 		{"checks", func() error { return s.applyChecks(context.Background(), cfg) }},
 		{"inventory", func() error {
 			s.inventory.SetDownAfter(time.Duration(cfg.Inventory.DownAfter))

@@ -149,6 +149,17 @@ func routes(o Options) []Route {
 	if o.CheckPings != nil {
 		add(Link, o.CheckPings, "/api/v1/heartbeat/")
 	}
+	if o.AgentLogs != nil {
+		add(Ingest, o.AgentLogs, "POST /api/v1/agent/logs")
+	}
+	if l := o.Logs; l != nil {
+		add(View, http.HandlerFunc(l.Query), "GET /api/v1/logs/query")
+		add(View, http.HandlerFunc(l.Histogram), "GET /api/v1/logs/histogram")
+		add(View, http.HandlerFunc(l.Fields), "GET /api/v1/logs/fields")
+		add(View, http.HandlerFunc(l.RulesHandler), "GET /api/v1/logs/rules")
+		add(View, http.HandlerFunc(l.StatusHandler), "GET /api/v1/logs/status")
+		uncompressed(View, http.HandlerFunc(l.Tail), "GET /api/v1/logs/tail")
+	}
 
 	if o.Hosts != nil {
 		add(View, o.Hosts, "GET /api/v1/hosts", "GET /api/v1/hosts/{instance...}")

@@ -47,6 +47,10 @@ type Options struct {
 	Incidents http.Handler
 	// Events serves the live event stream at /api/v1/events.
 	Events http.Handler
+	// Logs serves the log search API below /api/v1/logs/.
+	Logs LogsAPI
+	// AgentLogs receives agents' log batches (authenticated by the caller).
+	AgentLogs http.Handler
 	// Gatherer backs /metrics.
 	Gatherer prometheus.Gatherer
 	// Reload re-reads the configuration; its error is shown to the caller.
@@ -56,6 +60,16 @@ type Options struct {
 	Auth Authorizer
 	// UI serves the web interface's pages; the embedded build when nil.
 	UI http.Handler
+}
+
+// LogsAPI is the log search API.
+type LogsAPI interface {
+	Query(http.ResponseWriter, *http.Request)
+	Histogram(http.ResponseWriter, *http.Request)
+	Fields(http.ResponseWriter, *http.Request)
+	Tail(http.ResponseWriter, *http.Request)
+	RulesHandler(http.ResponseWriter, *http.Request)
+	StatusHandler(http.ResponseWriter, *http.Request)
 }
 
 // Handler is the server's root handler. It can serve before the server's

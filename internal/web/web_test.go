@@ -71,6 +71,8 @@ func newTestEnv(t *testing.T, reloadErr error) *testEnv {
 		Alertmanager: named("alertmanager"),
 		Incidents:    named("incidents"),
 		Events:       named("events"),
+		Logs:         stubLogs{},
+		AgentLogs:    named("agentlogs"),
 		Gatherer:     reg,
 		Reload:       func(context.Context) error { return reloadErr },
 		Logger:       slog.New(slog.DiscardHandler),
@@ -144,6 +146,16 @@ func do(h http.Handler, method, path, body string, with func(*http.Request)) *ht
 	return rec
 }
 
+// stubLogs answers every logs endpoint with 200.
+type stubLogs struct{}
+
+func (stubLogs) Query(w http.ResponseWriter, _ *http.Request)         { w.WriteHeader(200) }
+func (stubLogs) Histogram(w http.ResponseWriter, _ *http.Request)     { w.WriteHeader(200) }
+func (stubLogs) Fields(w http.ResponseWriter, _ *http.Request)        { w.WriteHeader(200) }
+func (stubLogs) Tail(w http.ResponseWriter, _ *http.Request)          { w.WriteHeader(200) }
+func (stubLogs) RulesHandler(w http.ResponseWriter, _ *http.Request)  { w.WriteHeader(200) }
+func (stubLogs) StatusHandler(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(200) }
+
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
 // example turns a route pattern into a request that it matches.
@@ -170,7 +182,7 @@ func TestAccessMatrix(t *testing.T) {
 	env := newTestEnv(t, nil)
 	rs := routes(Options{API: named("api"), RemoteWrite: named("write"), Heartbeat: named("hb"), Hosts: named("h"),
 		Checks: named("c"), CheckPings: named("p"), CheckResults: named("r"), Runbooks: fstest.MapFS{},
-		Alertmanager: named("am"), Incidents: named("i"), Events: named("e"), Gatherer: prometheus.NewRegistry(),
+		Alertmanager: named("am"), Incidents: named("i"), Events: named("e"), Logs: stubLogs{}, AgentLogs: named("al"), Gatherer: prometheus.NewRegistry(),
 		Reload: func(context.Context) error { return nil }, Logger: slog.New(slog.DiscardHandler), Auth: env.svc, UI: named("ui")})
 	require.Greater(t, len(rs), 80)
 	mux := env.h.mux.Load()

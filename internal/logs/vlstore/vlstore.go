@@ -92,6 +92,12 @@ var streamFields = []string{logs.FieldHost, logs.FieldSource}
 // in its own package state (flags); this is the one place that sets them.
 var initEngine = sync.OnceValue(func() *engineLog {
 	w := &engineLog{}
+	// The engine refuses to size its caches before flag.Parse; our
+	// commands parse their own flag sets, so the global set is parsed
+	// empty here (the settings are made with flag.Set).
+	if !flag.Parsed() {
+		_ = flag.CommandLine.Parse(nil)
+	}
 	logger.InitNoLogFlags()
 	logger.SetOutputForTests(w)
 	return w
