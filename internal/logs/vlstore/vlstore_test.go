@@ -71,7 +71,10 @@ func TestSearchFiltersAndPaging(t *testing.T) {
 		{"source", func(f logs.Filter) logs.Filter { f.Sources = []string{"auth"}; return f }, 100},
 		{"two hosts", func(f logs.Filter) logs.Filter { f.Hosts = []string{"web-0", "web-1"}; return f }, 300},
 		{"host", func(f logs.Filter) logs.Filter { f.Hosts = []string{"web-0"}; return f }, 150},
-		{"field", func(f logs.Filter) logs.Filter { f.Fields = []logs.FieldMatch{{Name: "src_ip", Value: "10.0.0.1"}}; return f }, 25},
+		{"field", func(f logs.Filter) logs.Filter {
+			f.Fields = []logs.FieldMatch{{Name: "src_ip", Value: "10.0.0.1"}}
+			return f
+		}, 25},
 		{"word any case", func(f logs.Filter) logs.Filter { f.Text = "failed"; return f }, 100},
 		{"phrase", func(f logs.Filter) logs.Filter { f.Text = `"password for root"`; return f }, 100},
 		{"words and", func(f logs.Filter) logs.Filter { f.Text = "GET 200"; f.Severities = []string{"info"}; return f }, 200},
