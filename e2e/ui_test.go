@@ -166,6 +166,7 @@ alertmanager:
 		"SAYPRO_SUPPORT_PASSWORD="+supportPassword,
 		"SAYPRO_SCREENSHOTS="+shots,
 		"SAYPRO_HOST="+host,
+		"SAYPRO_AGENT_TOKEN="+testToken,
 		"SAYPRO_CHROMIUM="+chromiumPath,
 		"NO_COLOR=1",
 	)
