@@ -45,7 +45,9 @@ func NewRedactor(o RedactOptions) (*Redactor, error) {
 	}
 	if o.IPAddresses {
 		r.ipv4 = regexp.MustCompile(`\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b`)
-		r.ipv6 = regexp.MustCompile(`(?i)\b(?:[0-9a-f]{1,4}:){2,7}[0-9a-f]{0,4}\b|(?i)::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}\b`)
+		// A candidate: hex groups and colons, compressed forms ("::")
+		// included; redactIPv6 keeps only what parses as an address.
+		r.ipv6 = regexp.MustCompile(`(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}`)
 	}
 	if o.URLSecrets {
 		r.userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@`)
@@ -85,18 +87,43 @@ func (r *Redactor) Redact(s string) string {
 			s = r.ipv4.ReplaceAllStringFunc(s, r.pseudonym)
 		}
 		if strings.Contains(s, ":") {
-			s = r.ipv6.ReplaceAllStringFunc(s, func(m string) string {
-				if _, err := netip.ParseAddr(m); err != nil {
-					return m // a time such as 02:38:10, not an address
-				}
-				return r.pseudonym(m)
-			})
+			s = r.redactIPv6(s)
 		}
 	}
 	for i, re := range r.patterns {
 		s = re.ReplaceAllString(s, r.opts.Patterns[i].Replace)
 	}
 	return s
+}
+
+// redactIPv6 replaces the IPv6 addresses of s by pseudonyms. A candidate
+// glued to a word or to more colons ("std::vector", a MAC address), one
+// without a hex digit ("::") and one that does not parse (a time such as
+// 02:38:10) is left alone.
+func (r *Redactor) redactIPv6(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range r.ipv6.FindAllStringIndex(s, -1) {
+		i, j := loc[0], loc[1]
+		if i > 0 && (isTokenByte(s[i-1]) || s[i-1] == ':') || j < len(s) && (isTokenByte(s[j]) || s[j] == ':') {
+			continue
+		}
+		m := s[i:j]
+		if !strings.ContainsAny(m, "0123456789abcdefABCDEF") {
+			continue
+		}
+		if _, err := netip.ParseAddr(m); err != nil {
+			continue
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(r.pseudonym(m))
+		last = j
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // pseudonym is a keyed hash of an address: stable, not reversible.

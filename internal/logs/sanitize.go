@@ -15,9 +15,15 @@ import (
 func Sanitize(s string, max int) (string, bool) {
 	truncated := 0
 	if max > 0 && len(s) > max {
+		// Step back to the start of the character at the limit; a run of
+		// stray continuation bytes (binary data) has none near, and is cut
+		// at the limit itself.
 		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
+		for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
 			cut--
+		}
+		if !utf8.RuneStart(s[cut]) {
+			cut = max
 		}
 		truncated = len(s) - cut
 		s = s[:cut]
