@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Hub hands new entries to live tails. A slow subscriber loses entries
@@ -131,22 +133,47 @@ func (m *Matcher) Match(e *Entry) bool {
 	return m.re == nil || m.re.MatchString(e.Message)
 }
 
-// containsWord reports whether w occurs in s on word boundaries.
+// containsWord reports whether the word or phrase w occurs in s as the
+// store's phrase filter finds it: where w starts (ends) with a word
+// character, the character before (after) it must not be one. Word
+// characters are Unicode letters and digits and '_', as the store's
+// tokenizer has them; U+FFFD next to w counts as one, as in the store.
 func containsWord(s, w string) bool {
+	if w == "" {
+		return s == ""
+	}
+	first, _ := utf8.DecodeRuneInString(w)
+	last, _ := utf8.DecodeLastRuneInString(w)
+	startsWord, endsWord := isWordRune(first), isWordRune(last)
 	for i := 0; ; {
 		j := strings.Index(s[i:], w)
 		if j < 0 {
 			return false
 		}
 		j += i
-		end := j + len(w)
-		if (j == 0 || !isTokenByte(s[j-1])) && (end == len(s) || !isTokenByte(s[end])) {
-			return true
-		}
 		i = j + 1
+		if startsWord && j > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(s[:j]); r == utf8.RuneError || isWordRune(r) {
+				continue
+			}
+		}
+		if end := j + len(w); endsWord && end < len(s) {
+			if r, _ := utf8.DecodeRuneInString(s[end:]); r == utf8.RuneError || isWordRune(r) {
+				continue
+			}
+		}
+		return true
 	}
 }
 
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isTokenByte(byte(r))
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_'
+}
+
+// isTokenByte reports whether the ASCII byte c is a word character.
 func isTokenByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c >= 0x80
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
 }
