@@ -438,3 +438,149 @@ logs:
 	code, _ = srv.get("/api/v1/logs/query")
 	require.Equal(t, http.StatusOK, code)
 }
+
+// TestAgentShipsNginxAndAuthLogs runs a real nginx that writes its access
+// log with the response time, and the real agent following that log and an
+// auth.log by glob: requests to nginx become HTTP metrics on the server
+// (by status class, with the response time histogram), its lines are
+// searchable, and auth lines become security events. The agent is then
+// restarted and resumes where it stopped.
+func TestAgentShipsNginxAndAuthLogs(t *testing.T) {
+	nginx := "/usr/sbin/nginx"
+	if _, err := os.Stat(nginx); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("nginx not found: apt-get install nginx")
+		}
+		t.Skip("nginx not found: apt-get install nginx")
+	}
+	dir := t.TempDir()
+	logDir := filepath.Join(dir, "log")
+	require.NoError(t, os.MkdirAll(logDir, 0o755))
+	port := freeUDPTCPPort(t)
+	conf := fmt.Sprintf(`daemon off;
+master_process off;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log info;
+events { worker_connections 64; }
+http {
+	log_format timed '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';
+	access_log %[3]s/access.log timed;
+	client_body_temp_path %[1]s/body;
+	proxy_temp_path %[1]s/proxy;
+	fastcgi_temp_path %[1]s/fastcgi;
+	uwsgi_temp_path %[1]s/uwsgi;
+	scgi_temp_path %[1]s/scgi;
+	server {
+		listen 127.0.0.1:%[2]d;
+		location = /missing { return 404; }
+		location = /broken { return 503; }
+		location / { return 200 "hello\n"; }
+	}
+}
+`, dir, port, logDir)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600))
+	ng := exec.Command(nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf"))
+	ngOut := &syncBuffer{}
+	ng.Stdout, ng.Stderr = ngOut, ngOut
+	require.NoError(t, ng.Start())
+	t.Cleanup(func() { _ = ng.Process.Kill(); _ = ng.Wait() })
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	eventually(t, 10*time.Second, "nginx to answer", func() bool {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+
+	srv := startServer(t, t.TempDir(), "--config", writeAgentOffConfig(t))
+	agentCfg := filepath.Join(dir, "agent.yml")
+	writeFile(t, agentCfg, fmt.Sprintf(`
+logs:
+  default_sources: false
+  read_from: beginning
+  files:
+    - path: %[1]s/access*.log
+      source: nginx-access
+      format: nginx
+    - path: %[1]s/auth.log
+      source: auth
+      format: syslog
+`, logDir))
+	queue := t.TempDir()
+	args := []string{"--config", agentCfg, "--server", srv.URL, "--token", testToken, "--interval", "1s", "--queue-dir", queue, "--instance", "e2e-nginx"}
+	ag := startAgent(t, []string{agentBinary}, args...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("agent logs now:\n%s", ag.logs.String())
+		}
+	})
+
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	hit := func(path string, n int) {
+		for range n {
+			resp, err := client.Get(base + path)
+			require.NoError(t, err)
+			resp.Body.Close()
+		}
+	}
+	hit("/", 5)
+	hit("/missing", 2)
+	hit("/broken", 1)
+	authLog := filepath.Join(logDir, "auth.log")
+	now := time.Now()
+	var auth strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&auth, "%s e2e-nginx sshd[%d]: Failed password for invalid user test from 192.0.2.44 port %d ssh2\n", now.Format(time.RFC3339Nano), 100+i, 50000+i)
+	}
+	fmt.Fprintf(&auth, "%s e2e-nginx sshd[200]: Accepted publickey for deploy from 192.0.2.45 port 50100 ssh2: ED25519 SHA256:abc\n", now.Format(time.RFC3339Nano))
+	require.NoError(t, os.WriteFile(authLog, []byte(auth.String()), 0o644))
+
+	for q, want := range map[string]string{
+		`sum(saypro_http_requests_total{instance="e2e-nginx"})`:                      "9",
+		`sum(saypro_http_requests_total{instance="e2e-nginx",status_class="4xx"})`:   "2",
+		`sum(saypro_http_requests_total{instance="e2e-nginx",code="503"})`:           "1",
+		`sum(saypro_http_request_duration_seconds_count{instance="e2e-nginx"})`:      "9",
+		`sum(saypro_security_events_total{instance="e2e-nginx",event="ssh_failed"})`: "3",
+	} {
+		var last string
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s: last answer %s", q, last)
+			}
+		})
+		eventually(t, 90*time.Second, q, func() bool {
+			_, last = srv.get("/api/v1/query?query=" + url.QueryEscape(q))
+			return strings.Contains(last, `"`+want+`"]`)
+		})
+	}
+	// Nine requests: the readiness probe's and the eight above.
+	acc := srv.waitLogs(t, url.Values{"host": {"e2e-nginx"}, "source": {"nginx-access"}}, 9)
+	require.Equal(t, filepath.Join(logDir, "access.log"), acc[0].Fields["file"])
+	ok := srv.waitLogs(t, url.Values{"host": {"e2e-nginx"}, "field": {"event:ssh_accepted"}}, 1)
+	require.Equal(t, "deploy", ok[0].Fields["user"])
+	require.Equal(t, "sshd", ok[0].Service)
+
+	// A restart resumes: lines written while the agent is down arrive
+	// once, and nothing already shipped is sent again.
+	ag.stop()
+	hit("/", 4)
+	startAgent(t, []string{agentBinary}, args...)
+	eventually(t, 60*time.Second, "the 13 requests, each once", func() bool {
+		got, _ := srv.logQuery(t, url.Values{"host": {"e2e-nginx"}, "source": {"nginx-access"}, "limit": {"100"}})
+		return len(got) == 13
+	})
+	time.Sleep(3 * time.Second)
+	got, _ := srv.logQuery(t, url.Values{"host": {"e2e-nginx"}, "source": {"nginx-access"}, "limit": {"100"}})
+	require.Len(t, got, 13, "no line is shipped twice after the restart")
+}
+
+// writeAgentOffConfig writes a server configuration without the
+// in-process agent, so only the agent under test sends logs.
+func writeAgentOffConfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "saypro-monitor.yml")
+	writeFile(t, path, "agent:\n  enabled: false\n")
+	return path
+}
