@@ -58,6 +58,21 @@ func TestFullFile(t *testing.T) {
 	require.Equal(t, model.Duration(30*time.Second), scfgs[0].ScrapeInterval)
 	require.Equal(t, model.Duration(time.Minute), scfgs[1].ScrapeInterval)
 	require.Equal(t, "jhb", c.Prometheus.GlobalConfig.ExternalLabels.Get("site"))
+
+	l := c.Logs
+	require.True(t, l.Enabled, "logs keep enabled: true from the defaults")
+	require.Equal(t, model.Duration(14*24*time.Hour), l.Retention)
+	require.Equal(t, map[string]model.Duration{"auth": model.Duration(365 * 24 * time.Hour)}, l.SourceRetention)
+	require.Equal(t, Bytes(20<<30), l.MaxDiskSize)
+	require.Equal(t, Bytes(32<<10), l.MaxLineSize)
+	require.Equal(t, DefaultLogs.MaxAhead, l.MaxAhead)
+	require.True(t, l.Redact.Emails && l.Redact.IPAddresses && l.Redact.URLSecrets)
+	require.Equal(t, ":5514", l.Syslog.UDP)
+	require.Equal(t, DefaultLogs.Syslog.MaxConnections, l.Syslog.MaxConnections)
+	require.False(t, l.BuiltinRules)
+	require.Len(t, l.Rules, 1)
+	require.Equal(t, LogRuleMatch{Services: []string{"payments"}, Text: "payment failed"}, l.Rules[0].Match)
+	require.Equal(t, uint64(5), l.Rules[0].Threshold)
 }
 
 func TestGlobalWithoutIntervalGetsOurDefault(t *testing.T) {
@@ -85,6 +100,17 @@ func TestBadFiles(t *testing.T) {
 			`agent-inventory-state.bad.yml:2: agent.labels: label "job" is set by the agent`,
 			`agent-inventory-state.bad.yml:6: inventory.down_after: must be at least 10s`,
 			`agent-inventory-state.bad.yml:8: state.driver: unknown driver "mysql": use sqlite or postgres`,
+		},
+		"logs.bad.yml": {
+			`logs.bad.yml:2: logs.retention: must be at least 1d`,
+			`logs.bad.yml:9: logs.redact.patterns: pattern 1: "(unclosed" is not a regular expression`,
+			`logs.bad.yml:4: logs.syslog.udp: "5514" is not a listen address such as :5514`,
+			`logs.bad.yml:5: logs.syslog.tls: a TLS listener needs cert_file and key_file`,
+			`logs.bad.yml:11: log rule "Too many errors": name: must be a word`,
+			`logs.bad.yml:13: log rule "Too many errors": window: must be at least 1s`,
+			`logs.bad.yml:14: log rule "Too many errors": threshold: must be at least 1`,
+			`logs.bad.yml:12: log rule "Too many errors": match: a rule must match something`,
+			`logs.bad.yml:15: log rule "Spike": baseline_window: must be longer than window`,
 		},
 		"negative-retention.bad.yml": {"negative-retention.bad.yml:4: storage.retention: must be positive", "negative-retention.bad.yml:6: query.max_samples: must be positive"},
 		"scrape-dup-job.bad.yml":     {`scrape-dup-job.bad.yml:4: found multiple scrape configs with job name "node"`},

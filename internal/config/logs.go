@@ -201,10 +201,11 @@ func (c *LogsConfig) validate() []error {
 	}
 	for i, p := range c.Redact.Patterns {
 		if _, err := regexp.Compile(p.Regex); err != nil || p.Regex == "" {
-			field(fmt.Sprintf("pattern %d: %q is not a regular expression: %v", i+1, p.Regex, err), "redact", "patterns", yamlconf.ItemAt(i), "regex")
+			field(fmt.Sprintf("logs.redact.patterns: pattern %d: %q is not a regular expression: %v", i+1, p.Regex, err), "redact", "patterns", yamlconf.ItemAt(i), "regex")
 		}
 	}
-	for name, addr := range map[string]string{"udp": c.Syslog.UDP, "tcp": c.Syslog.TCP} {
+	for _, l := range []struct{ name, addr string }{{"udp", c.Syslog.UDP}, {"tcp", c.Syslog.TCP}} {
+		name, addr := l.name, l.addr
 		if addr == "" {
 			continue
 		}
@@ -232,22 +233,29 @@ func (c *LogsConfig) validate() []error {
 		if r.Name == "" {
 			path = []string{"rules", yamlconf.ItemAt(i)}
 		}
-		errs = append(errs, r.validate(append([]string{"logs"}, path...))...)
+		errs = append(errs, r.validate(i, append([]string{"logs"}, path...))...)
 		if seen[r.Name] {
-			field(fmt.Sprintf("rule %q is defined twice", r.Name), path...)
+			field(fmt.Sprintf("log rule %q is defined twice", r.Name), path...)
 		}
 		seen[r.Name] = true
 	}
 	return errs
 }
 
-func (r *LogRule) validate(path []string) []error {
+func (r *LogRule) validate(i int, path []string) []error {
 	var errs []error
 	field := func(msg string, sub ...string) {
-		errs = append(errs, yamlconf.Field(msg, append(slices.Clone(path), sub...)...))
+		where := fmt.Sprintf("log rule %d", i+1)
+		if r.Name != "" {
+			where = fmt.Sprintf("log rule %q", r.Name)
+		}
+		if len(sub) > 0 {
+			where += ": " + sub[0]
+		}
+		errs = append(errs, yamlconf.Field(where+": "+msg, append(slices.Clone(path), sub...)...))
 	}
 	if !logRuleName.MatchString(r.Name) {
-		field(fmt.Sprintf("name %q must be a word such as SSHBruteForce (letters, digits, _)", r.Name), "name")
+		field("must be a word such as SSHBruteForce (letters, digits, _)", "name")
 	}
 	if r.Window < model.Duration(time.Second) {
 		field("must be at least 1s (for example 5m)", "window")
