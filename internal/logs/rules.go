@@ -343,6 +343,9 @@ func (r *Rules) alert(rule compiledRule, a *activeGroup, now time.Time) Alert {
 		ann["summary"] = fmt.Sprintf("%d matching log lines in %s (threshold %d)", a.count, formatWindow(rule.Window), rule.Threshold)
 	}
 	ann["log_count"] = strconv.FormatUint(a.count, 10)
+	if rule.Builtin {
+		ann["runbook_url"] = strings.TrimRight(r.o.ExternalURL(), "/") + "/runbooks/" + rule.Name
+	}
 	link := r.logsLink(rule, a.labels, a.since.Add(-rule.Window), now)
 	ann["logs_url"] = link
 	return Alert{Labels: labels, Annotations: ann, StartsAt: a.since, EndsAt: now.Add(3 * r.o.Interval), GeneratorURL: link}
