@@ -14,7 +14,8 @@ LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) \
 RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/agent/... ./internal/collector/... ./internal/remotewrite/... \
              ./internal/inventory/... ./internal/state/... ./internal/probe/... \
-             ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/... ./internal/auth/...
+             ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/... ./internal/auth/... \
+             ./internal/logs/...
 
 .PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting bench-ui clean
 
@@ -78,6 +79,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzApacheStatus -fuzztime $(FUZZTIME) ./internal/probe
 	$(GO) test -run '^$$' -fuzz FuzzProcNet -fuzztime $(FUZZTIME) ./internal/probe
 	$(GO) test -run '^$$' -fuzz FuzzSystemctlShow -fuzztime $(FUZZTIME) ./internal/probe
+	$(GO) test -run '^$$' -fuzz FuzzParseSyslog -fuzztime $(FUZZTIME) ./internal/logs/parse
+	$(GO) test -run '^$$' -fuzz FuzzParseAccess -fuzztime $(FUZZTIME) ./internal/logs/parse
+	$(GO) test -run '^$$' -fuzz FuzzFrameReader -fuzztime $(FUZZTIME) ./internal/logs/parse
+	$(GO) test -run '^$$' -fuzz FuzzSanitize -fuzztime $(FUZZTIME) ./internal/logs
 
 bench: build
 	bench/ingest/run.sh
