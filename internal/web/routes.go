@@ -235,7 +235,7 @@ func runbooks(fsys fs.FS) http.Handler {
 // UIPaths are the web interface's pages and assets.
 var UIPaths = []string{
 	"GET /{$}", "GET /login", "GET /account", "GET /hosts/{instance...}", "GET /checks", "GET /checks/{name...}",
-	"GET /alerts", "GET /incidents", "GET /incidents/{id}", "GET /explore", "GET /home/{role}",
+	"GET /alerts", "GET /incidents", "GET /incidents/{id}", "GET /explore", "GET /logs", "GET /home/{role}",
 	"GET /admin/{page}", "GET /assets/{file...}", "GET /favicon.ico",
 }
 

@@ -13,6 +13,19 @@ import { resolveRange, setAbsoluteRange, stepFor, useRefreshTick, useTimeRange }
  * Replaces $__rate in expr with a window for rate() that suits the step: at
  * least 4 scrapes (1m) and at least two steps, so no sample falls between windows.
  */
+/** A uPlot setSelect hook that zooms the time range to a dragged
+ * selection of at least minSeconds, then clears the selection. */
+export function zoomOnSelect(setRange: (from: number, to: number) => void, minSeconds: number) {
+  return (u: uPlot) => {
+    if (u.select.width > 4) {
+      const from = u.posToVal(u.select.left, 'x');
+      const to = u.posToVal(u.select.left + u.select.width, 'x');
+      if (to - from >= minSeconds) setRange(from, to);
+    }
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+  };
+}
+
 export function withRateWindow(expr: string, step: number): string {
   return expr.replace(/\$__rate\b/g, promDuration(Math.max(60, 2 * step)));
 }
@@ -279,16 +292,7 @@ export function Chart(p: ChartProps) {
         })),
       ],
       hooks: {
-        setSelect: [
-          (u) => {
-            if (u.select.width > 4) {
-              const from = u.posToVal(u.select.left, 'x');
-              const to = u.posToVal(u.select.left + u.select.width, 'x');
-              if (to - from >= 30) setAbsoluteRange(from, to);
-            }
-            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          },
-        ],
+        setSelect: [zoomOnSelect(setAbsoluteRange, 30)],
         draw: [
           (u) => {
             const ms = markersRef.current;

@@ -12,7 +12,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, ApiError, errorMessage, loadSession, redirectToLogin, useApi } from '../api';
-import { axisTime } from '../chart';
+import { axisTime, zoomOnSelect } from '../chart';
 import { formatBytes, formatNumber, formatShortTime } from '../format';
 import type { PageProps } from '../routes';
 import { navigate, useLocation } from '../router';
@@ -614,16 +614,7 @@ function HistogramPanel(p: { h: HistSeries | null; note?: string; loading: boole
         })),
       ],
       hooks: {
-        setSelect: [
-          (u) => {
-            if (u.select.width > 4) {
-              const from = u.posToVal(u.select.left, 'x');
-              const to = u.posToVal(u.select.left + u.select.width, 'x');
-              if (to - from >= 2) setAbsoluteRange(from, to);
-            }
-            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-          },
-        ],
+        setSelect: [zoomOnSelect(setAbsoluteRange, 2)],
         setCursor: [
           (u) => {
             const left = u.cursor.left ?? -1;
