@@ -467,6 +467,7 @@ function FilterBar(p: { s: LogsState; fields?: LogFields; failed: boolean; onAdd
     <div class="log-filters">
       <div class="filters">
         {PICKERS.map(([key, from, label]) => {
+          const plural = from;
           let opts: FieldValue[] = (p.fields?.[from] ?? []).filter((v) => !s[key].includes(v.value));
           if (key === 'severity') {
             const order = sortSeverities(opts.map((o) => o.value));
@@ -484,7 +485,7 @@ function FilterBar(p: { s: LogsState; fields?: LogFields; failed: boolean; onAdd
                   if (v) p.onAdd(key, v);
                 }}
               >
-                <option value="">{opts.length ? `Add a ${label.toLowerCase()}…` : p.fields ? `No other ${label.toLowerCase()}s` : p.failed ? 'Not available' : 'Loading…'}</option>
+                <option value="">{opts.length ? `Add a ${label.toLowerCase()}…` : p.fields ? `No other ${plural}` : p.failed ? 'Not available' : 'Loading…'}</option>
                 {opts.map((o) => (
                   <option value={o.value}>
                     {key === 'severity' ? severityWord(o.value) : o.value} ({formatNumber(o.count)})
