@@ -117,11 +117,6 @@ func (r *SyslogReceiver) Close() {
 func (r *SyslogReceiver) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, r.Close)
 	defer stop()
-	flushed := make(chan struct{})
-	go func() {
-		defer close(flushed)
-		r.batch(ctx)
-	}()
 	if r.udp != nil {
 		r.wg.Add(1)
 		go func() {
@@ -143,6 +138,12 @@ func (r *SyslogReceiver) Run(ctx context.Context) error {
 			r.serveStream(ctx, ln, transport)
 		}()
 	}
+	// The batcher waits on r.wg at the end, so it starts after every Add.
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		r.batch(ctx)
+	}()
 	<-ctx.Done()
 	r.Close()
 	r.wg.Wait()
