@@ -172,6 +172,9 @@ type HistogramResult struct {
 // niceSteps are the histogram steps chosen automatically.
 var niceSteps = []time.Duration{time.Second, 5 * time.Second, 10 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute, 10 * time.Minute, 30 * time.Minute, time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour}
 
+// maxStep is the longest histogram step a client may ask for.
+const maxStep = 366 * 24 * time.Hour
+
 // Histogram serves GET /api/v1/logs/histogram: counts per step (seconds;
 // default about 60 buckets) by severity.
 func (a *API) Histogram(w http.ResponseWriter, r *http.Request) {
@@ -189,9 +192,11 @@ func (a *API) Histogram(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if s := r.URL.Query().Get("step"); s != "" {
+		// NaN and huge values would overflow the duration (a zero step
+		// divides by zero below), so they are refused like small ones.
 		sec, err := strconv.ParseFloat(s, 64)
-		if err != nil || sec < 1 || math.IsInf(sec, 0) {
-			badData(w, fmt.Errorf("step %q: use a number of seconds, at least 1", s))
+		if err != nil || !(sec >= 1 && sec <= maxStep.Seconds()) {
+			badData(w, fmt.Errorf("step %q: use a number of seconds from 1 to %d", s, int64(maxStep.Seconds())))
 			return
 		}
 		step = time.Duration(sec) * time.Second
