@@ -344,8 +344,17 @@ func DetectLevel(msg string) string {
 
 func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
+// levelWord maps a word of ASCII letters (as DetectLevel cuts them) to a
+// severity; it upper-cases in a buffer on the stack, without allocating.
 func levelWord(w string) string {
-	switch strings.ToUpper(w) {
+	var buf [len("EMERGENCY")]byte
+	if len(w) > len(buf) {
+		return ""
+	}
+	for i := 0; i < len(w); i++ {
+		buf[i] = w[i] &^ 0x20 // a-z to A-Z; A-Z stay
+	}
+	switch string(buf[:len(w)]) {
 	case "FATAL", "PANIC", "EMERG", "EMERGENCY":
 		return "emerg"
 	case "ALERT":
@@ -383,7 +392,9 @@ func (p *Pipeline) commit(entries []Entry, now time.Time) error {
 		if p.o.Redactor.Active() {
 			e.Message = p.o.Redactor.Redact(e.Message)
 			for k, v := range e.Fields {
-				e.Fields[k] = p.o.Redactor.Redact(v)
+				if r := p.o.Redactor.Redact(v); r != v {
+					e.Fields[k] = r
+				}
 			}
 		}
 	}

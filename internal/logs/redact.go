@@ -51,7 +51,7 @@ func NewRedactor(o RedactOptions) (*Redactor, error) {
 	}
 	if o.URLSecrets {
 		r.userinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.\-]*://)[^/\s:@]+:[^/\s@]+@`)
-		r.param = regexp.MustCompile(`(?i)([?&;](?:access_token|api_key|apikey|auth|key|password|passwd|pwd|secret|session|sig|signature|token|client_secret)=)[^&\s"';]+`)
+		r.param = regexp.MustCompile(`(?i)([?&;](?:` + secretParams + `)=)[^&\s"';]+`)
 	}
 	for i, p := range o.Patterns {
 		re, err := regexp.Compile(p.Regex)
@@ -73,10 +73,10 @@ func (r *Redactor) Redact(s string) string {
 	if !r.Active() || s == "" {
 		return s
 	}
-	if r.userinfo != nil && strings.Contains(s, "://") {
+	if r.userinfo != nil && mayHaveUserinfo(s) {
 		s = r.userinfo.ReplaceAllString(s, "${1}<redacted>@")
 	}
-	if r.param != nil && strings.Contains(s, "=") {
+	if r.param != nil && mayHaveSecretParam(s) {
 		s = r.param.ReplaceAllString(s, "${1}<redacted>")
 	}
 	if r.email != nil && strings.Contains(s, "@") {
@@ -124,6 +124,57 @@ func (r *Redactor) redactIPv6(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// secretParams are the query parameters whose values URLSecrets replaces.
+const secretParams = "access_token|api_key|apikey|auth|key|password|passwd|pwd|secret|session|sig|signature|token|client_secret"
+
+// mayHaveUserinfo is a cheap necessary condition for a userinfo match: an
+// "@" after a "://". The expression is slow, and most lines with a URL
+// (access logs' referers) have no "@" after it.
+func mayHaveUserinfo(s string) bool {
+	if strings.IndexByte(s, '@') < 0 {
+		return false
+	}
+	i := strings.Index(s, "://")
+	return i >= 0 && strings.IndexByte(s[i+3:], '@') >= 0
+}
+
+// mayHaveSecretParam is a cheap necessary condition for a param match: a
+// '?', '&' or ';' right before one of secretParams (in any case) and "=".
+// Words with non-ASCII bytes count as candidates, since (?i) folds some
+// non-ASCII letters to ASCII ones (the Kelvin sign to k). The expression
+// is slow, and most lines with "=" (logfmt, firewall logs) have none.
+func mayHaveSecretParam(s string) bool {
+	for off := 0; ; {
+		k := strings.IndexByte(s[off:], '=')
+		if k < 0 {
+			return false
+		}
+		j := off + k
+		off = j + 1
+		// Back from the "=" over the name to the character before it.
+		i, ascii := j-1, true
+		for ; i >= 0 && j-i <= 40; i-- {
+			c := s[i]
+			if c >= 0x80 {
+				ascii = false
+			} else if c != '_' && (c|0x20 < 'a' || c|0x20 > 'z') {
+				break
+			}
+		}
+		if i < 0 || i == j-1 || s[i] != '?' && s[i] != '&' && s[i] != ';' {
+			continue
+		}
+		if !ascii {
+			return true
+		}
+		for name := range strings.SplitSeq(secretParams, "|") {
+			if strings.EqualFold(name, s[i+1:j]) {
+				return true
+			}
+		}
+	}
 }
 
 // pseudonym is a keyed hash of an address: stable, not reversible.
