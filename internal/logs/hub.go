@@ -114,7 +114,7 @@ func (m *Matcher) Match(e *Entry) bool {
 		return false
 	}
 	for _, fm := range m.f.Fields {
-		if e.Fields[fm.Name] != fm.Value {
+		if e.field(fm.Name) != fm.Value {
 			return false
 		}
 	}
@@ -131,6 +131,24 @@ func (m *Matcher) Match(e *Entry) bool {
 		}
 	}
 	return m.re == nil || m.re.MatchString(e.Message)
+}
+
+// field is the value of a field as the store has it: the entry's own
+// fields by their names, then the parsed ones.
+func (e *Entry) field(name string) string {
+	switch name {
+	case FieldHost:
+		return e.Host
+	case FieldSource:
+		return e.Source
+	case FieldService:
+		return e.Service
+	case FieldSeverity:
+		return e.Severity
+	case "_msg":
+		return e.Message
+	}
+	return e.Fields[name]
 }
 
 // containsWord reports whether the word or phrase w occurs in s as the

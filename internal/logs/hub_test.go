@@ -168,11 +168,16 @@ func TestMatcherAgreesWithStore(t *testing.T) {
 		{logs.Filter{Regex: `\d{3}$`}, -1},
 		{logs.Filter{Regex: `^5$`}, 1},
 		{logs.Filter{Text: "error", Regex: `^[a-z]`}, -1},
+		// field= on the entry's own fields, as the UI's links may write it.
+		{logs.Filter{Fields: []logs.FieldMatch{{Name: "host", Value: "web1"}}, Text: "failed"}, 3},
+		{logs.Filter{Fields: []logs.FieldMatch{{Name: "source", Value: "app"}, {Name: "service", Value: ""}}, Text: "error"}, -1},
+		{logs.Filter{Fields: []logs.FieldMatch{{Name: "host", Value: "web2"}}}, 0},
+		{logs.Filter{Fields: []logs.FieldMatch{{Name: "src_ip", Value: ""}}, Text: "timeout"}, 2},
 	}
 	ctx := context.Background()
 	st.Flush()
 	for _, q := range queries {
-		name := q.f.Text + " ~" + q.f.Regex
+		name := fmt.Sprint(q.f.Text, " ~", q.f.Regex, q.f.Fields)
 		t.Run(name, func(t *testing.T) {
 			f := q.f
 			f.Start, f.End = now.Add(-time.Hour), now.Add(time.Minute)
