@@ -129,3 +129,13 @@ func TestPipelineRateLimitWithinOneBatch(t *testing.T) {
 	require.Equal(t, 7.0, metric(t, tp.reg, "saypro_logs_dropped_total", map[string]string{"source": "auth", "reason": "rate_limit"}))
 	require.Equal(t, 7.0, metric(t, tp.reg, "saypro_logs_dropped_total", map[string]string{"source": "syslog", "reason": "rate_limit"}))
 }
+
+func TestPipelineRateWithoutBurst(t *testing.T) {
+	tp := newPipeline(t, logs.Options{RatePerSecond: 3})
+	var es []agentapi.LogEntry
+	for i := range 5 {
+		es = append(es, agentapi.LogEntry{Source: "app", Message: fmt.Sprint("line ", i)})
+	}
+	tp.ingest(t, "web1", es...)
+	require.Len(t, all(t, tp.store, logs.Filter{}), 3, "the burst defaults to one second of the rate")
+}

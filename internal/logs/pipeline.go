@@ -88,6 +88,10 @@ func NewPipeline(o Options) (*Pipeline, error) {
 	if o.RatePerSecond <= 0 {
 		o.RatePerSecond, o.Burst = 5000, 50000
 	}
+	if o.Burst <= 0 {
+		// A bucket of no tokens would drop every line.
+		o.Burst = max(1, int(o.RatePerSecond))
+	}
 	if o.MaxAge <= 0 {
 		o.MaxAge = 7 * 24 * time.Hour
 	}
