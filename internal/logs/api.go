@@ -250,7 +250,10 @@ func (a *API) RulesHandler(w http.ResponseWriter, r *http.Request) {
 
 // StatusHandler serves GET /api/v1/logs/status.
 func (a *API) StatusHandler(w http.ResponseWriter, r *http.Request) {
-	s := a.o.Status()
+	var s Status
+	if a.o.Status != nil {
+		s = a.o.Status()
+	}
 	s.TailSubscribers = a.o.Pipeline.Hub().Subscribers()
 	jsonapi.Success(w, s)
 }

@@ -1,8 +1,11 @@
 package logs
 
 import (
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Entry is one stored log entry.
@@ -63,6 +66,19 @@ type Filter struct {
 	Text string
 	// Regex is an RE2 expression the message must match.
 	Regex string
+}
+
+// CaseVariants are the forms a search term matches in: as typed, in lower
+// case, in upper case, and capitalised (first character upper, the rest
+// lower), without repeats.
+func CaseVariants(t string) []string {
+	lower := strings.ToLower(t)
+	out := []string{t, lower, strings.ToUpper(t)}
+	if r, n := utf8.DecodeRuneInString(lower); n > 0 {
+		out = append(out, string(unicode.ToUpper(r))+lower[n:])
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Terms splits a text query into its words and quoted phrases.

@@ -84,8 +84,7 @@ type Matcher struct {
 func NewMatcher(f Filter) (*Matcher, error) {
 	m := &Matcher{f: f}
 	for _, t := range Terms(f.Text) {
-		lower := strings.ToLower(t)
-		m.terms = append(m.terms, []string{t, lower, strings.ToUpper(t), strings.ToUpper(lower[:1]) + lower[1:]})
+		m.terms = append(m.terms, CaseVariants(t))
 	}
 	if f.Regex != "" {
 		re, err := regexp.Compile(f.Regex)

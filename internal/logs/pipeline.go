@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,12 +157,14 @@ func (p *Pipeline) Logs(ctx context.Context, b agentapi.LogBatch) error {
 }
 
 func (p *Pipeline) fromAgent(host string, le *agentapi.LogEntry, now time.Time) Entry {
-	e := Entry{Time: le.Time, Host: host, Source: le.Source, Service: le.Service, Severity: le.Severity}
+	e := Entry{Time: le.Time, Host: label(host), Source: label(le.Source), Service: label(le.Service), Severity: label(le.Severity)}
 	if e.Time.IsZero() {
 		e.Time = now
 	}
-	if len(le.Fields) > 0 {
-		e.Fields = maps.Clone(le.Fields)
+	for k, v := range le.Fields {
+		if k = label(k); k != "" {
+			e.setField(k, p.sanitize(v))
+		}
 	}
 	msg := p.sanitize(le.Message)
 	switch le.Format {
@@ -241,6 +242,13 @@ func (e *Entry) setField(k, v string) {
 		e.Fields = make(map[string]string, 4)
 	}
 	e.Fields[k] = v
+}
+
+// label cleans a short value an agent sends (host, source, service, a
+// field name): sanitised and at most 256 bytes.
+func label(s string) string {
+	out, _ := Sanitize(s, 256)
+	return out
 }
 
 func (p *Pipeline) sanitize(s string) string {
@@ -394,6 +402,7 @@ func (p *Pipeline) commit(entries []Entry, now time.Time) error {
 			p.adjustTime(e, now, "too_new")
 		}
 		if p.o.Redactor.Active() {
+			e.Host = p.o.Redactor.Redact(e.Host)
 			e.Message = p.o.Redactor.Redact(e.Message)
 			for k, v := range e.Fields {
 				if r := p.o.Redactor.Redact(v); r != v {

@@ -382,12 +382,7 @@ func filterExpr(f logs.Filter) string {
 // and capitalised: the engine's exact phrase filter uses its bloom filters,
 // which a case-insensitive filter cannot.
 func termExpr(t string) string {
-	variants := []string{t, strings.ToLower(t), strings.ToUpper(t)}
-	if lower := strings.ToLower(t); lower != "" {
-		variants = append(variants, strings.ToUpper(lower[:1])+lower[1:])
-	}
-	slices.Sort(variants)
-	variants = slices.Compact(variants)
+	variants := logs.CaseVariants(t)
 	if len(variants) == 1 {
 		return quote(variants[0])
 	}
