@@ -17,7 +17,7 @@ RACE_PKGS := ./internal/ingest/... ./internal/server/... ./internal/web/... \
              ./internal/checks/... ./internal/alertmanager/... ./internal/incident/... ./internal/events/... ./internal/auth/... \
              ./internal/logs/...
 
-.PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting bench-ui clean
+.PHONY: all build ui ui-unit run test vet fmt-check unit race e2e fuzz bench bench-agent bench-probe bench-alerting bench-ui bench-logs clean
 
 all: build
 
@@ -100,6 +100,11 @@ bench-alerting: build
 
 bench-ui: build
 	bench/ui/run.sh
+
+# Needs no server binary: the benchmark runs the log pipeline and store in
+# process. LINES=1000000 make bench-logs for a quick run.
+bench-logs:
+	bench/logs/run.sh
 
 clean:
 	rm -rf bin
