@@ -348,7 +348,7 @@ alertmanager:
 	require.Equal(t, http.StatusNoContent, postLogs(t, srv, b))
 	acc := srv.waitLogs(t, url.Values{"host": {"web-e2e"}, "field": {"status_class:5xx"}}, 1)
 	require.Equal(t, "err", acc[0].Severity)
-	require.Equal(t, "2500", acc[0].Fields["duration_ms"])
+	require.Equal(t, "502", acc[0].Fields["status"])
 	for q, want := range map[string]string{
 		`sum(saypro_http_requests_total{instance="web-e2e"})`:                      "3",
 		`sum(saypro_http_requests_total{instance="web-e2e",status_class="5xx"})`:   "1",

@@ -268,15 +268,11 @@ func (p *Pipeline) accessEntry(e *Entry, a *parse.Access) {
 	e.setField("status", strconv.Itoa(a.Status))
 	e.setField("status_class", class)
 	e.setField("method", a.Method)
-	e.setField("path", a.Path)
-	e.setField("client", a.Client)
 	e.setField("vhost", a.VHost)
-	if a.Bytes > 0 {
-		e.setField("bytes", strconv.FormatInt(a.Bytes, 10))
-	}
-	if a.HasDuration {
-		e.setField("duration_ms", strconv.FormatFloat(a.Duration.Seconds()*1000, 'f', -1, 64))
-	}
+	// The path, client, size and response time stay in the message only
+	// (searchable as words there): as fields of their own they cost more
+	// to store than they save (see bench/logs), and the metrics carry
+	// sizes and response times.
 	if e.Severity == "" {
 		switch {
 		case a.Status >= 500:

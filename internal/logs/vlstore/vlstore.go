@@ -183,7 +183,7 @@ func Open(o Options) (*Store, error) {
 		p.s = logstorage.MustOpenStorage(dir, &logstorage.StorageConfig{
 			Retention:              ret,
 			MaxDiskSpaceUsageBytes: maxDisk,
-			FlushInterval:          time.Second,
+			FlushInterval:          5 * time.Second,
 			FutureRetention:        o.FutureRetention,
 			MinFreeDiskSpaceBytes:  o.MinFreeDiskBytes,
 		})
