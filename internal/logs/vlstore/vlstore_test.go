@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -210,5 +213,51 @@ func TestBadQueries(t *testing.T) {
 	}
 	if _, err := Open(Options{Dir: t.TempDir(), Retention: time.Hour}); err == nil {
 		t.Fatal("a retention under one day was accepted")
+	}
+}
+
+// TestFillingARealDisk writes to a store on a small tmpfs until the free
+// space falls under MinFreeDiskBytes: Add then refuses with ErrReadOnly
+// (no engine panic on a full disk), and after a reopen every entry that
+// was accepted is there. It needs root to mount the tmpfs and skips
+// otherwise.
+func TestFillingARealDisk(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
+	o := Options{Dir: filepath.Join(dir, "logs"), MinFreeDiskBytes: 24 << 20}
+	st := open(t, o)
+	// Incompressible messages fill the disk quickly.
+	rnd := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 2048)
+	accepted := 0
+	var refused error
+	for batch := 0; batch < 400 && refused == nil; batch++ {
+		es := make([]logs.Entry, 200)
+		for i := range es {
+			for j := range buf {
+				buf[j] = 'a' + byte(rnd.IntN(26))
+			}
+			es[i] = logs.Entry{Time: time.Now(), Host: "h", Source: "fill", Message: string(buf)}
+		}
+		if refused = st.Add(es); refused == nil {
+			accepted += len(es)
+			st.Flush()
+			st.ForceMerge()
+		}
+	}
+	if !errors.Is(refused, ErrReadOnly) {
+		t.Fatalf("the disk never filled up enough: %v after %d entries", refused, accepted)
+	}
+	st.Close()
+	st = open(t, o)
+	es, _, err := st.Search(context.Background(), logs.Filter{Start: time.Now().Add(-time.Hour), End: time.Now().Add(time.Minute)}, 1, nil)
+	if err != nil || len(es) != 1 {
+		t.Fatalf("after reopening: %v %v", es, err)
+	}
+	if got := st.Stats().Rows; got != uint64(accepted) {
+		t.Fatalf("after reopening the store has %d entries, %d were accepted", got, accepted)
 	}
 }
