@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 func (rp *report) searchesOK() bool {
@@ -201,22 +203,7 @@ func pct(a, b float64) string {
 func fnum(f float64) string { return num(int(f)) }
 
 // num writes n with thousands separators.
-func num(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func num(n int) string { return humanize.Comma(int64(n)) }
 
 func loadAvg() string {
 	b, err := os.ReadFile("/proc/loadavg")
