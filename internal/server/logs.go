@@ -83,7 +83,7 @@ func openLogs(cfg *config.Config, dataDir string, am *alertmanager.Alertmanager,
 	if err != nil {
 		return fail(err)
 	}
-	storeGauges(store, reg)
+	reg.MustRegister(storeCollector{store})
 	if s := lc.Syslog; s.UDP != "" || s.TCP != "" || s.TLS.Listen != "" {
 		var tlsCfg *tls.Config
 		if s.TLS.Listen != "" {
@@ -146,21 +146,31 @@ func (l *logging) status() logs.Status {
 	return s
 }
 
-// storeGauges exposes the store's size and state.
-func storeGauges(st *vlstore.Store, reg prometheus.Registerer) {
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "saypro_logs_store_bytes", Help: "Disk space the log store takes."},
-			func() float64 { return float64(st.Stats().DiskBytes) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "saypro_logs_store_entries", Help: "Entries in the log store."},
-			func() float64 { return float64(st.Stats().Rows) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "saypro_logs_store_read_only", Help: "1 when the log store refuses new entries because the disk is nearly full."},
-			func() float64 {
-				if st.ReadOnly() {
-					return 1
-				}
-				return 0
-			}),
-	)
+// storeCollector exposes the store's size and state, reading its figures
+// once per scrape (they walk the store's directory).
+type storeCollector struct{ st *vlstore.Store }
+
+var (
+	storeBytesDesc    = prometheus.NewDesc("saypro_logs_store_bytes", "Disk space the log store takes.", nil, nil)
+	storeEntriesDesc  = prometheus.NewDesc("saypro_logs_store_entries", "Entries in the log store.", nil, nil)
+	storeReadOnlyDesc = prometheus.NewDesc("saypro_logs_store_read_only", "1 when the log store refuses new entries because the disk is nearly full.", nil, nil)
+)
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- storeBytesDesc
+	ch <- storeEntriesDesc
+	ch <- storeReadOnlyDesc
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.st.Stats()
+	readOnly := 0.0
+	if st.ReadOnly {
+		readOnly = 1
+	}
+	ch <- prometheus.MustNewConstMetric(storeBytesDesc, prometheus.GaugeValue, float64(st.DiskBytes))
+	ch <- prometheus.MustNewConstMetric(storeEntriesDesc, prometheus.GaugeValue, float64(st.Rows))
+	ch <- prometheus.MustNewConstMetric(storeReadOnlyDesc, prometheus.GaugeValue, readOnly)
 }
 
 // redactionKey is the key of IP pseudonyms, made once and kept, so an
