@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -171,32 +169,35 @@ func (s *LogShipper) deliver(ctx context.Context, b *remotewrite.QueueBatch) {
 			s.q.Commit(b, b.Len())
 			return
 		}
-		code, retryAfter, msg, err := s.post(ctx, body)
+		a := s.post(ctx, body)
 		items := b.Items(b.Len())
 		var wait time.Duration
-		switch {
-		case err == nil && code/100 == 2:
+		switch a.Outcome() {
+		case remotewrite.OutcomeSent:
 			s.sent.Add(float64(items))
 			s.q.Commit(b, b.Len())
 			s.setProblem("", nil)
 			return
-		case code == http.StatusRequestEntityTooLarge && b.Len() > 1:
-			s.q.Shrink(b, b.Len()/2)
-			continue
-		case code == http.StatusUnauthorized || code == http.StatusForbidden || code == http.StatusNotFound:
-			s.setProblem("the server refused the log batch: check the agent's token and server URL; the logs stay queued", []any{"status", code, "message", msg})
-			wait = s.maxBackoff
-		case err == nil && code/100 == 4 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		case remotewrite.OutcomeTooLarge:
+			if b.Len() > 1 {
+				s.q.Shrink(b, b.Len()/2)
+				continue
+			}
+			fallthrough
+		case remotewrite.OutcomeRejected:
 			// 400, or 413 for a single batch: never accepted as it is.
 			s.dropped.WithLabelValues("rejected").Add(float64(items))
 			s.q.Commit(b, b.Len())
-			s.logger.Warn("the server rejected a log batch; it is dropped, not retried", "status", code, "message", msg, "entries", items)
+			s.logger.Warn("the server rejected a log batch; it is dropped, not retried", "status", a.Code, "message", a.Msg, "entries", items)
 			return
+		case remotewrite.OutcomeAuth, remotewrite.OutcomeConfig:
+			s.setProblem("the server refused the log batch: check the agent's token and server URL; the logs stay queued", []any{"status", a.Code, "message", a.Msg})
+			wait = s.maxBackoff
 		default:
 			// No answer, 408, 429, 5xx, 507 (the log store is full or
 			// read-only): keep it and retry.
-			s.setProblem("posting logs failed; they stay queued and are retried with backoff", []any{"status", code, "err", err, "message", msg})
-			wait = max(jitter(delay), retryAfter)
+			s.setProblem("posting logs failed; they stay queued and are retried with backoff", []any{"status", a.Code, "err", a.Err, "message", a.Msg})
+			wait = max(jitter(delay), a.RetryAfter)
 			delay = min(2*delay, s.maxBackoff)
 		}
 		if !sleepCtx(ctx, wait) {
@@ -261,12 +262,11 @@ func (s *LogShipper) body(b *remotewrite.QueueBatch) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// post sends one request and returns the answer's status (0 with err when
-// none came), its Retry-After and its message.
-func (s *LogShipper) post(ctx context.Context, body []byte) (int, time.Duration, string, error) {
+// post sends one request.
+func (s *LogShipper) post(ctx context.Context, body []byte) remotewrite.Answer {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
 	if err != nil {
-		return 0, 0, "", err
+		return remotewrite.Answer{Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")
@@ -274,17 +274,9 @@ func (s *LogShipper) post(ctx context.Context, body []byte) (int, time.Duration,
 	if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
 	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		s.requests.WithLabelValues("error").Inc()
-		return 0, 0, "", err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	s.requests.WithLabelValues(strconv.Itoa(resp.StatusCode)).Inc()
-	return resp.StatusCode, remotewrite.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		strings.TrimSpace(strings.ToValidUTF8(string(msg), "?")), nil
+	a := remotewrite.Post(s.client, req)
+	s.requests.WithLabelValues(a.StatusLabel()).Inc()
+	return a
 }
 
 // sleepCtx waits d; false when ctx ended first.

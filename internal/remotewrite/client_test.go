@@ -322,12 +322,12 @@ func TestRetryAfterAndBackoff(t *testing.T) {
 	}
 	require.Greater(t, len(seen), 1)
 
-	for code, want := range map[int]outcome{
-		200: outcomeSent, 204: outcomeSent, 400: outcomeRejected, 401: outcomeAuth, 403: outcomeAuth,
-		404: outcomeConfig, 408: outcomeRetry, 413: outcomeTooLarge, 422: outcomeRejected,
-		429: outcomeRetry, 500: outcomeRetry, 502: outcomeRetry, 503: outcomeRetry, 302: outcomeConfig,
+	for code, want := range map[int]Outcome{
+		200: OutcomeSent, 204: OutcomeSent, 400: OutcomeRejected, 401: OutcomeAuth, 403: OutcomeAuth,
+		404: OutcomeConfig, 408: OutcomeRetry, 413: OutcomeTooLarge, 422: OutcomeRejected,
+		429: OutcomeRetry, 500: OutcomeRetry, 502: OutcomeRetry, 503: OutcomeRetry, 302: OutcomeConfig,
 	} {
-		require.Equal(t, want, classify(sendResult{code: code}), strconv.Itoa(code))
+		require.Equal(t, want, Answer{Code: code}.Outcome(), strconv.Itoa(code))
 	}
 }
 

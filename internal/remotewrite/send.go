@@ -29,47 +29,80 @@ const (
 	stateConfig
 )
 
-// outcome is what to do after an attempt.
-type outcome int
+// Outcome is what a sender does after an answer.
+type Outcome int
 
+// The outcomes of an answer.
 const (
-	outcomeSent     outcome = iota // done
-	outcomeRejected                // non-retryable: drop the batch
-	outcomeTooLarge                // send fewer records, or drop a single one
-	outcomeAuth                    // token refused: keep the data, retry slowly
-	outcomeConfig                  // wrong URL or format: keep the data, retry slowly
-	outcomeRetry                   // transient: retry with backoff
+	OutcomeSent     Outcome = iota // done
+	OutcomeRejected                // non-retryable: drop the batch
+	OutcomeTooLarge                // send fewer records, or drop a single one
+	OutcomeAuth                    // token refused: keep the data, retry slowly
+	OutcomeConfig                  // wrong URL or format: keep the data, retry slowly
+	OutcomeRetry                   // transient: retry with backoff
 )
 
-// sendResult is the answer to one request.
-type sendResult struct {
-	code       int   // HTTP status, 0 when no answer came
-	err        error // transport error
-	msg        string
-	retryAfter time.Duration
-	written    int // X-Prometheus-Remote-Write-Samples-Written, -1 when absent
+// Answer is a server's answer to one POST of a batch: the remote-write
+// client's and the agent's log shipper's.
+type Answer struct {
+	Code       int   // HTTP status, 0 when no answer came
+	Err        error // transport error
+	Msg        string
+	RetryAfter time.Duration
+	Header     http.Header // nil when no answer came
 }
 
-func classify(r sendResult) outcome {
+// Outcome classifies the answer. Retrying is for what a retry can fix;
+// a token or URL problem keeps the data and retries slowly until the
+// configuration is fixed.
+func (a Answer) Outcome() Outcome {
 	switch {
-	case r.err != nil:
-		return outcomeRetry
-	case r.code/100 == 2:
-		return outcomeSent
-	case r.code == http.StatusUnauthorized || r.code == http.StatusForbidden:
-		return outcomeAuth
-	case r.code == http.StatusNotFound || r.code == http.StatusMethodNotAllowed || r.code == http.StatusUnsupportedMediaType:
-		return outcomeConfig
-	case r.code == http.StatusRequestEntityTooLarge:
-		return outcomeTooLarge
-	case r.code == http.StatusRequestTimeout || r.code == http.StatusTooManyRequests || r.code/100 == 5:
-		return outcomeRetry
-	case r.code/100 == 4:
-		return outcomeRejected
+	case a.Err != nil:
+		return OutcomeRetry
+	case a.Code/100 == 2:
+		return OutcomeSent
+	case a.Code == http.StatusUnauthorized || a.Code == http.StatusForbidden:
+		return OutcomeAuth
+	case a.Code == http.StatusNotFound || a.Code == http.StatusMethodNotAllowed || a.Code == http.StatusUnsupportedMediaType:
+		return OutcomeConfig
+	case a.Code == http.StatusRequestEntityTooLarge:
+		return OutcomeTooLarge
+	case a.Code == http.StatusRequestTimeout || a.Code == http.StatusTooManyRequests || a.Code/100 == 5:
+		return OutcomeRetry
+	case a.Code/100 == 4:
+		return OutcomeRejected
 	}
-	// 1xx and 3xx the HTTP client did not resolve: not a remote-write
+	// 1xx and 3xx the HTTP client did not resolve: not the expected
 	// server at this URL.
-	return outcomeConfig
+	return OutcomeConfig
+}
+
+// Post sends req with client and reads the answer: its status, the first
+// KiB of its body as the message, and Retry-After. The rest of the body is
+// drained so that the connection can be reused.
+func Post(client *http.Client, req *http.Request) Answer {
+	resp, err := client.Do(req)
+	if err != nil {
+		return Answer{Err: err}
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return Answer{
+		Code:       resp.StatusCode,
+		Msg:        strings.TrimSpace(strings.ToValidUTF8(string(msg), "?")),
+		RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		Header:     resp.Header,
+	}
+}
+
+// StatusLabel is the value of a requests counter's code label: the
+// status, or "error" when no answer came.
+func (a Answer) StatusLabel() string {
+	if a.Err != nil {
+		return "error"
+	}
+	return strconv.Itoa(a.Code)
 }
 
 // deliver sends b until the server took or refused it, or ctx is done.
@@ -89,8 +122,8 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 			}
 		}
 		res := c.post(ctx, body)
-		out := classify(res)
-		if ctx.Err() != nil && out != outcomeSent && out != outcomeRejected {
+		out := res.Outcome()
+		if ctx.Err() != nil && out != OutcomeSent && out != OutcomeRejected {
 			// Stopping: what the server did not answer is sent again
 			// next time.
 			c.q.commit(b, 0)
@@ -98,7 +131,7 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 		}
 		var delay time.Duration
 		switch out {
-		case outcomeSent:
+		case OutcomeSent:
 			// Counted before the commit, so that whoever sees the
 			// queue empty also sees them counted.
 			c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
@@ -107,7 +140,7 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 			c.q.commit(b, len(b.records))
 			c.setState(stateOK, res)
 			return
-		case outcomeTooLarge:
+		case OutcomeTooLarge:
 			if len(b.records) > 1 {
 				c.q.shrink(b, len(b.records)/2)
 				body = nil
@@ -115,21 +148,21 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 				continue
 			}
 			fallthrough
-		case outcomeRejected:
+		case OutcomeRejected:
 			c.reject(b, bad, res)
 			return
-		case outcomeAuth:
+		case OutcomeAuth:
 			c.setState(stateAuth, res)
 			delay = c.maxBackoff
-		case outcomeConfig:
+		case OutcomeConfig:
 			c.setState(stateConfig, res)
 			delay = c.maxBackoff
-		case outcomeRetry:
+		case OutcomeRetry:
 			c.setState(stateRetrying, res)
-			delay = max(c.backoff(attempt), min(res.retryAfter, maxRetryAfter))
+			delay = max(c.backoff(attempt), min(res.RetryAfter, maxRetryAfter))
 			attempt++
 		}
-		c.logger.Debug("remote write failed; retrying", "status", res.code, "err", res.err, "delay", delay)
+		c.logger.Debug("remote write failed; retrying", "status", res.Code, "err", res.Err, "delay", delay)
 		if !c.sleep(ctx, delay) {
 			c.q.commit(b, 0)
 			return
@@ -140,18 +173,18 @@ func (c *Client) deliver(ctx context.Context, b *batch) {
 
 // reject drops b after a non-retryable answer. The server may have stored
 // part of it, as it says in X-Prometheus-Remote-Write-Samples-Written.
-func (c *Client) reject(b *batch, bad int64, res sendResult) {
+func (c *Client) reject(b *batch, bad int64, res Answer) {
 	total := b.samples - bad
-	written := int64(0)
-	if res.written >= 0 {
-		written = min(int64(res.written), total)
+	stored := int64(0)
+	if n := written(res); n >= 0 {
+		stored = min(int64(n), total)
 	}
 	c.m.dropped.WithLabelValues(reasonUnreadable).Add(float64(bad))
-	c.m.samplesSent.Add(float64(written))
-	c.m.dropped.WithLabelValues(reasonRejected).Add(float64(total - written))
+	c.m.samplesSent.Add(float64(stored))
+	c.m.dropped.WithLabelValues(reasonRejected).Add(float64(total - stored))
 	c.q.commit(b, len(b.records))
 	c.logger.Warn("the server rejected a batch as invalid; its samples are dropped, not retried",
-		"url", c.logURL, "status", res.code, "message", res.msg, "samples", total, "stored", written)
+		"url", c.logURL, "status", res.Code, "message", res.Msg, "samples", total, "stored", stored)
 	// The server answered: it is reachable and takes the token.
 	c.setState(stateOK, res)
 }
@@ -191,12 +224,12 @@ func (c *Client) encode(b *batch) (body []byte, bad int64) {
 }
 
 // post sends one request.
-func (c *Client) post(ctx context.Context, body []byte) sendResult {
+func (c *Client) post(ctx context.Context, body []byte) Answer {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
-		return sendResult{err: err}
+		return Answer{Err: err}
 	}
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("Content-Type", "application/x-protobuf")
@@ -206,29 +239,21 @@ func (c *Client) post(ctx context.Context, body []byte) sendResult {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.m.duration.Observe(time.Since(start).Seconds())
-		c.m.requests.WithLabelValues("error").Inc()
-		return sendResult{err: err}
-	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-	_ = resp.Body.Close()
+	a := Post(c.http, req)
 	c.m.duration.Observe(time.Since(start).Seconds())
-	c.m.requests.WithLabelValues(strconv.Itoa(resp.StatusCode)).Inc()
-	res := sendResult{
-		code:       resp.StatusCode,
-		msg:        strings.TrimSpace(strings.ToValidUTF8(string(msg), "?")),
-		retryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		written:    -1,
-	}
-	if v := resp.Header.Get("X-Prometheus-Remote-Write-Samples-Written"); v != "" {
+	c.m.requests.WithLabelValues(a.StatusLabel()).Inc()
+	return a
+}
+
+// written reads X-Prometheus-Remote-Write-Samples-Written: how many
+// samples of a refused request the server stored; -1 when absent.
+func written(a Answer) int {
+	if v := a.Header.Get("X-Prometheus-Remote-Write-Samples-Written"); v != "" {
 		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			res.written = n
+			return n
 		}
 	}
-	return res
+	return -1
 }
 
 // ParseRetryAfter reads a Retry-After header: seconds or an HTTP date,
@@ -262,7 +287,7 @@ func (c *Client) backoff(attempt int) time.Duration {
 }
 
 // setState logs the changes of what the server answers.
-func (c *Client) setState(s sendState, res sendResult) {
+func (c *Client) setState(s sendState, res Answer) {
 	if s == c.state {
 		return
 	}
@@ -272,8 +297,8 @@ func (c *Client) setState(s sendState, res sendResult) {
 		c.failingSince = time.Now()
 	}
 	status := ""
-	if res.code != 0 {
-		status = strconv.Itoa(res.code) + " " + http.StatusText(res.code)
+	if res.Code != 0 {
+		status = strconv.Itoa(res.Code) + " " + http.StatusText(res.Code)
 	}
 	switch s {
 	case stateOK:
@@ -281,18 +306,18 @@ func (c *Client) setState(s sendState, res sendResult) {
 			"failed_for", time.Since(c.failingSince).Round(time.Second), "pending_samples", c.q.pending())
 	case stateRetrying:
 		args := []any{"url", c.logURL, "pending_samples", c.q.pending()}
-		if res.err != nil {
-			args = append(args, "err", res.err)
+		if res.Err != nil {
+			args = append(args, "err", res.Err)
 		} else {
-			args = append(args, "status", status, "message", res.msg)
+			args = append(args, "status", status, "message", res.Msg)
 		}
 		c.logger.Warn("remote write failed; samples stay queued and are retried with backoff", args...)
 	case stateAuth:
 		c.logger.Error("the server refused the agent's bearer token; samples stay queued and are retried: check that the agent's token is one of the server's ingest tokens",
-			"url", c.logURL, "status", status, "message", res.msg, "token_set", c.token != "", "retry_every", c.maxBackoff)
+			"url", c.logURL, "status", status, "message", res.Msg, "token_set", c.token != "", "retry_every", c.maxBackoff)
 	case stateConfig:
 		c.logger.Error("the server does not take remote write at this URL; samples stay queued and are retried: check the server URL (it should end in /api/v1/write)",
-			"url", c.logURL, "status", status, "message", res.msg, "retry_every", c.maxBackoff)
+			"url", c.logURL, "status", status, "message", res.Msg, "retry_every", c.maxBackoff)
 	}
 }
 
