@@ -288,26 +288,22 @@ func (p *Pipeline) accessEntry(e *Entry, a *parse.Access) {
 	}
 }
 
-// authServices are the programs whose messages carry security events.
-var authServices = map[string]bool{"sshd": true, "sshd-session": true, "sudo": true, "useradd": true, "groupadd": true, "userdel": true, "passwd": true, "chpasswd": true}
-
 // enrich finds security and kernel events and a severity in the message.
+// ParseAuth knows which programs write security events (and answers at
+// once for any other).
 func (p *Pipeline) enrich(e *Entry) {
-	switch {
-	case authServices[e.Service]:
-		if s, ok := parse.ParseAuth(e.Service, e.Message); ok {
-			e.setField("event", s.Event)
-			e.setField("user", s.User)
-			e.setField("src_ip", s.SourceIP)
-			e.setField("src_port", s.Port)
-			e.setField("auth_method", s.Method)
-			e.setField("target_user", s.TargetUser)
-			e.setField("command", s.Command)
-			e.setField("group", s.Group)
-			e.setField("category", "security")
-			p.m.security.WithLabelValues(e.Host, s.Event).Inc()
-		}
-	case e.Service == "kernel" || e.Source == "kern":
+	if s, ok := parse.ParseAuth(e.Service, e.Message); ok {
+		e.setField("event", s.Event)
+		e.setField("user", s.User)
+		e.setField("src_ip", s.SourceIP)
+		e.setField("src_port", s.Port)
+		e.setField("auth_method", s.Method)
+		e.setField("target_user", s.TargetUser)
+		e.setField("command", s.Command)
+		e.setField("group", s.Group)
+		e.setField("category", "security")
+		p.m.security.WithLabelValues(e.Host, s.Event).Inc()
+	} else if e.Service == "kernel" || e.Source == "kern" {
 		if k, ok := parse.ParseKernel(e.Message); ok {
 			e.setField("event", k.Event)
 			e.setField("process", k.Process)
