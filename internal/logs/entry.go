@@ -43,9 +43,6 @@ func IsCoreField(name string) bool {
 	return strings.HasPrefix(name, "_")
 }
 
-// Severities are the syslog severity keywords, most severe first.
-var Severities = [...]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
-
 // FieldMatch selects entries whose parsed field Name equals Value.
 type FieldMatch struct {
 	Name, Value string

@@ -209,9 +209,7 @@ func (p *Pipeline) FromSyslog(msg []byte, sender string, now time.Time) Entry {
 		e.Time = s.Time
 	}
 	e.setField("sender", sender)
-	if s.Facility >= 0 && s.Facility < len(facilities) {
-		e.setField("facility", facilities[s.Facility])
-	}
+	e.setField("facility", parse.FacilityName(s.Facility))
 	if s.ProcID != "" {
 		e.setField("pid", s.ProcID)
 	}
@@ -231,8 +229,6 @@ func (p *Pipeline) FromSyslog(msg []byte, sender string, now time.Time) Entry {
 	p.enrich(&e)
 	return e
 }
-
-var facilities = [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
 
 func (e *Entry) setField(k, v string) {
 	if v == "" {

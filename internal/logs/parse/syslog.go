@@ -35,6 +35,18 @@ type Syslog struct {
 	Structured map[string]string
 }
 
+// FacilityName returns the keyword of a syslog facility: 0..23 give kern,
+// user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, ftp,
+// ntp, security, console, solaris-cron, local0..local7; anything else "".
+func FacilityName(facility int) string {
+	names := [...]string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+		"ntp", "security", "console", "solaris-cron", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
+	if facility < 0 || facility >= len(names) {
+		return ""
+	}
+	return names[facility]
+}
+
 // SeverityName returns the keyword of a syslog severity: 0..7 give emerg,
 // alert, crit, err, warning, notice, info, debug; anything else gives "".
 func SeverityName(sev int) string {

@@ -370,3 +370,11 @@ func TestParseSyslogFixtures(t *testing.T) {
 		}
 	}
 }
+
+func TestFacilityName(t *testing.T) {
+	for f, want := range map[int]string{-1: "", 0: "kern", 4: "auth", 10: "authpriv", 16: "local0", 23: "local7", 24: ""} {
+		if got := FacilityName(f); got != want {
+			t.Errorf("FacilityName(%d) = %q, want %q", f, got, want)
+		}
+	}
+}
