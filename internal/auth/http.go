@@ -569,7 +569,7 @@ func (s *Service) serveAudit(w http.ResponseWriter, r *http.Request) {
 		dst  *time.Time
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := q.Get(p.name); v != "" && err == nil {
-			if *p.dst, err = parseTime(v); err != nil {
+			if *p.dst, err = jsonapi.ParseTime(v, time.Time{}); err != nil {
 				err = fmt.Errorf("%s: %w", p.name, err)
 			}
 		}
@@ -597,16 +597,4 @@ func (s *Service) serveAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jsonapi.Success(w, map[string]any{"entries": entries, "total": total})
-}
-
-// parseTime reads RFC 3339 or Unix seconds, as the Prometheus API does.
-func parseTime(v string) (time.Time, error) {
-	if f, err := strconv.ParseFloat(v, 64); err == nil {
-		return time.UnixMilli(int64(f * 1000)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return t, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", v)
-	}
-	return t, nil
 }

@@ -346,11 +346,11 @@ func parseWindow(r *http.Request, now time.Time) (*Window, error) {
 		}
 		return &Window{Name: q.Get("window"), From: now.Add(-time.Duration(d)), To: now}, nil
 	case q.Get("from") != "" || q.Get("to") != "":
-		from, err := parseTime(q.Get("from"), time.Time{})
+		from, err := jsonapi.ParseTime(q.Get("from"), time.Time{})
 		if err != nil {
 			return nil, fmt.Errorf("from: %w", err)
 		}
-		to, err := parseTime(q.Get("to"), now)
+		to, err := jsonapi.ParseTime(q.Get("to"), now)
 		if err != nil {
 			return nil, fmt.Errorf("to: %w", err)
 		}
@@ -360,20 +360,6 @@ func parseWindow(r *http.Request, now time.Time) (*Window, error) {
 		return &Window{Name: "custom", From: from, To: to}, nil
 	}
 	return nil, nil
-}
-
-func parseTime(s string, def time.Time) (time.Time, error) {
-	if s == "" {
-		return def, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return time.UnixMilli(int64(f * 1000)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
-	}
-	return t, nil
 }
 
 // PingHandler receives heartbeat pings:

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -236,22 +235,13 @@ func ParseFilter(q url.Values) (Filter, error) {
 	return f, nil
 }
 
-// parseTime reads RFC 3339 or Unix seconds; "" is the zero time.
+// parseTime reads the time parameter name; "" is the zero time.
 func parseTime(name, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+	t, err := jsonapi.ParseTime(s, time.Time{})
+	if err != nil {
+		return t, fmt.Errorf("%w: %s %w", ErrInvalid, name, err)
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || f < 0 || f > 1e11 {
-			return time.Time{}, fmt.Errorf("%w: %s %q is not a time between 1970 and the year 5000", ErrInvalid, name, s)
-		}
-		return time.UnixMilli(int64(f * 1000)).UTC(), nil
-	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil || t.Year() < 1970 || t.Year() > 5000 {
-		return time.Time{}, fmt.Errorf("%w: %s %q is neither RFC 3339 (2026-11-20T12:00:00Z) nor Unix seconds", ErrInvalid, name, s)
-	}
-	return t.UTC(), nil
+	return t, nil
 }
 
 var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -61,10 +60,10 @@ func ParseFilter(r *http.Request, now time.Time) (Filter, error) {
 	q := r.URL.Query()
 	var f Filter
 	var err error
-	if f.End, err = parseTime(q.Get("end"), now); err != nil {
+	if f.End, err = jsonapi.ParseTime(q.Get("end"), now); err != nil {
 		return f, fmt.Errorf("end: %w", err)
 	}
-	if f.Start, err = parseTime(q.Get("start"), f.End.Add(-time.Hour)); err != nil {
+	if f.Start, err = jsonapi.ParseTime(q.Get("start"), f.End.Add(-time.Hour)); err != nil {
 		return f, fmt.Errorf("start: %w", err)
 	}
 	if !f.Start.Before(f.End) {
@@ -97,20 +96,6 @@ func ParseFilter(r *http.Request, now time.Time) (Filter, error) {
 		}
 	}
 	return f, nil
-}
-
-func parseTime(s string, def time.Time) (time.Time, error) {
-	if s == "" {
-		return def, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) < 1e11 {
-		sec, frac := math.Modf(f)
-		return time.Unix(int64(sec), int64(frac*1e9)), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor Unix seconds", s)
 }
 
 func badData(w http.ResponseWriter, err error) {
