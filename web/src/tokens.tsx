@@ -5,7 +5,7 @@ import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, errorMessage, useApi, useSession } from './api';
 import { formatExactTime, rolesUpTo, TOKEN_EXPIRIES } from './format';
-import { Empty, ErrorBox, Loading, RelTime, Status } from './widgets';
+import { Empty, ErrorBox, Loading, RelTime, Status, TableHead } from './widgets';
 
 export interface Token {
   id: number;
@@ -234,20 +234,7 @@ export function TokenManager(p: { all?: boolean }) {
       {shown.length > 0 && (
         <div class="table-wrap">
           <table class="stack">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                {p.all && <th scope="col">Owner</th>}
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Last used</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead cols={['Name', p.all && 'Owner', 'Role', 'State', 'Created', 'Expires', 'Last used']} actions />
             <tbody>
               {shown.map((t) => {
                 const st = tokenState(t);

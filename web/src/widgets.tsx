@@ -69,3 +69,20 @@ export function PageHead(p: { title: ComponentChildren; sub?: ComponentChildren;
     </header>
   );
 }
+
+/** A table's header row: one column per label (false leaves a column out),
+ * and an unlabelled actions column when actions is set. */
+export function TableHead(p: { cols: (string | false | undefined)[]; actions?: boolean }) {
+  return (
+    <thead>
+      <tr>
+        {p.cols.map((c) => c !== false && c !== undefined && <th scope="col">{c}</th>)}
+        {p.actions && (
+          <th scope="col">
+            <span class="sr-only">Actions</span>
+          </th>
+        )}
+      </tr>
+    </thead>
+  );
+}

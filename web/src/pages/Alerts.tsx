@@ -7,7 +7,7 @@ import { can, errorMessage, useApi, useEvents, useSession } from '../api';
 import { formatDuration, formatExactTime, timeAgo } from '../format';
 import type { PageProps } from '../routes';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, type Tone } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, type Tone, TableHead } from '../widgets';
 import {
   alertState,
   amCall,
@@ -555,19 +555,7 @@ function SilenceList(p: { silences: Silence[]; data: boolean; loading: boolean; 
         <Empty>{active.length + pending.length === 0 ? 'No active or pending silences.' : 'Nothing to show.'}</Empty>
       ) : (
         <table class="stack">
-          <thead>
-            <tr>
-              <th scope="col">State</th>
-              <th scope="col">Matchers</th>
-              <th scope="col">Starts</th>
-              <th scope="col">Ends</th>
-              <th scope="col">Created by</th>
-              <th scope="col">Comment</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead cols={['State', 'Matchers', 'Starts', 'Ends', 'Created by', 'Comment']} actions />
           <tbody>
             {rows.map((s) => {
               const [tone, word] = silenceStateWords(s.status.state);
@@ -629,18 +617,7 @@ function MaintenanceList(p: { silences: Silence[]; data: boolean; loading: boole
         <Empty>{p.silences.length === 0 ? 'No maintenance windows are configured, or none opens within the next day.' : 'No maintenance window is open or scheduled within the next day.'}</Empty>
       ) : (
         <table class="stack">
-          <thead>
-            <tr>
-              <th scope="col">Window</th>
-              <th scope="col">State</th>
-              <th scope="col">When</th>
-              <th scope="col">Matchers</th>
-              <th scope="col">Comment</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead cols={['Window', 'State', 'When', 'Matchers', 'Comment']} actions />
           <tbody>
             {rows.map((s) => {
               const [tone, word] = s.status.state === 'active' ? (['info', 'In progress'] as [Tone, string]) : s.status.state === 'pending' ? (['warn', 'Scheduled'] as [Tone, string]) : (['muted', 'Ended'] as [Tone, string]);

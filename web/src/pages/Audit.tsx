@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, useApi } from '../api';
 import type { PageProps } from '../routes';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, TableHead } from '../widgets';
 
 interface Entry {
   id: number;
@@ -168,17 +168,7 @@ export default function Audit(_p: PageProps) {
         <>
           <div class="table-wrap">
             <table class="stack audit" aria-busy={list.loading}>
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Who</th>
-                  <th scope="col">What</th>
-                  <th scope="col">On</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
+              <TableHead cols={['When', 'Who', 'What', 'On', 'Result', 'From', 'Details']} />
               <tbody>
                 {entries.map((e) => (
                   <tr key={e.id}>

@@ -9,7 +9,7 @@ import { formatDuration, formatExactTime, formatUptime } from '../format';
 import type { PageProps } from '../routes';
 import { setQuery, useLocation } from '../router';
 import { TimeRangePicker, useRefreshTick } from '../timerange';
-import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, TableHead } from '../widgets';
 import { countStates, hasCert, monthKey, promString, stateWords, whereText, withDurations, type CheckDetailData, type Uptime } from './checksModel';
 
 function UptimeRow(p: { label: string; u?: Uptime; title?: string }) {
@@ -152,14 +152,7 @@ export default function CheckDetail(p: PageProps) {
             <Empty>{c.run_on === 'server' ? 'Not run yet: the first run is due within one interval.' : `No agent has reported this check yet. It runs on the agents with ${c.run_on.replace(/^agents\{(.*)\}$/, '$1').split(',').join(', ')}; they pick it up at their next heartbeat.`}</Empty>
           ) : (
             <table class="stack">
-              <thead>
-                <tr>
-                  <th scope="col">Location</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Last run</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Location', 'State', 'Reason', 'Last run']} />
               <tbody>
                 {c.locations.map((l) => {
                   const [t, w] = stateWords(l.state);

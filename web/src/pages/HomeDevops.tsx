@@ -7,7 +7,7 @@ import { Chart } from '../chart';
 import { formatDuration, formatExactTime, formatPercent, promDuration } from '../format';
 import type { PageProps } from '../routes';
 import { resolveRange, TimeRangePicker, useRefreshTick, useTimeRange } from '../timerange';
-import { Empty, ErrorBox, PageHead, RelTime, Status, type Tone } from '../widgets';
+import { Empty, ErrorBox, PageHead, RelTime, Status, type Tone, TableHead } from '../widgets';
 
 interface CheckView {
   name: string;
@@ -230,13 +230,7 @@ export default function HomeDevops(_p: PageProps) {
           {alerts24.data && rows.length === 0 && <Empty>No alert fired in the last 24 hours.</Empty>}
           {rows.length > 0 && (
             <table class="top stack">
-              <thead>
-                <tr>
-                  <th scope="col">Alert</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Last firing</th>
-                </tr>
-              </thead>
+              <TableHead cols={['Alert', 'State', 'Last firing']} />
               <tbody>
                 {rows.map((r) => (
                   <tr>

@@ -7,7 +7,7 @@ import { api, errorMessage, promQuery, useApi, type VectorSample } from '../api'
 import { formatBytes, formatExactTime, formatFullIn, formatNumber, formatPercent } from '../format';
 import type { PageProps } from '../routes';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, PageHead, RelTime } from '../widgets';
+import { Empty, ErrorBox, PageHead, RelTime, TableHead } from '../widgets';
 
 const NODE = 'job="node"';
 /** Real filesystems: no memory-backed, overlay or pseudo filesystems. */
@@ -305,13 +305,7 @@ export default function HomeSysadmin(_p: PageProps) {
 
         <Panel title="Hosts down" note="Hosts whose agent stopped sending heartbeats." error={down.error} loading={down.loading} rows={downList.length} empty="No host is down: every agent reports.">
           <table class="top">
-            <thead>
-              <tr>
-                <th scope="col">Host</th>
-                <th scope="col">Down since</th>
-                <th scope="col">Last heard from</th>
-              </tr>
-            </thead>
+            <TableHead cols={['Host', 'Down since', 'Last heard from']} />
             <tbody>
               {downList.map((h) => (
                 <tr>

@@ -7,7 +7,7 @@ import { api, useApi, useEvents } from '../api';
 import { formatDuration, formatExactTime } from '../format';
 import type { PageProps } from '../routes';
 import { setQuery, useLocation } from '../router';
-import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, TableHead } from '../widgets';
 import {
   hostLink,
   listQuery,
@@ -223,17 +223,7 @@ export default function Incidents(_p: PageProps) {
                 {total === list.data.incidents.length ? `${total} incident${total === 1 ? '' : 's'}` : `${first + 1}–${first + list.data.incidents.length} of ${total}`}
               </p>
               <table class="stack inc-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Incident</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Severity</th>
-                    <th scope="col">Service</th>
-                    <th scope="col">Host</th>
-                    <th scope="col">Opened</th>
-                    <th scope="col">Duration</th>
-                  </tr>
-                </thead>
+                <TableHead cols={['Incident', 'Status', 'Severity', 'Service', 'Host', 'Opened', 'Duration']} />
                 <tbody>
                   {list.data.incidents.map((inc) => {
                     const [tone, word] = statusWords(inc.status);

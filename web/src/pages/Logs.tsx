@@ -17,7 +17,7 @@ import { formatBytes, formatNumber, formatShortTime } from '../format';
 import type { PageProps } from '../routes';
 import { navigate, useLocation } from '../router';
 import { resolveRange, setAbsoluteRange, setRelativeRange, TimeRangePicker, useRefreshTick, useTimeRange } from '../timerange';
-import { Empty, ErrorBox, Loading, PageHead, Status } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, Status, TableHead } from '../widgets';
 import {
   activeFilters,
   addFilter,
@@ -707,15 +707,7 @@ function Entries(p: { entries: LogEntry[]; onFilter: (k: FilterKey | 'field', v:
   return (
     <div class="table-wrap">
       <table class="stack log-table">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Host</th>
-            <th scope="col">Severity</th>
-            <th scope="col">Source · service</th>
-            <th scope="col">Message</th>
-          </tr>
-        </thead>
+        <TableHead cols={['Time', 'Host', 'Severity', 'Source · service', 'Message']} />
         <tbody>
           {p.entries.map((e, i) => {
             const k = entryKey(e);

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { api, errorMessage, useApi, useSession } from '../api';
 import { passwordHint, ROLES } from '../format';
 import type { PageProps } from '../routes';
-import { Empty, ErrorBox, Loading, PageHead, RelTime, Status } from '../widgets';
+import { Empty, ErrorBox, Loading, PageHead, RelTime, Status, TableHead } from '../widgets';
 
 interface User {
   name: string;
@@ -290,18 +290,7 @@ export default function Users(_p: PageProps) {
       {users.length > 0 && (
         <div class="table-wrap">
           <table class="stack users">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last login</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead cols={['Name', 'Role', 'Status', 'Created', 'Last login']} actions />
             <tbody>
               {users.map((u) => {
                 const self = u.name === s.user;
